@@ -1,0 +1,46 @@
+# Two commands for a newcomer: `make run` and `make test`. Both start with `make install`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HTMX := static/vendor/htmx.min.js
+
+.PHONY: install run test lint format bench clean
+
+install: $(BIN)/.installed $(HTMX)
+	@mkdir -p instance
+	$(FLASK) db upgrade
+
+# Reinstall only when a requirements file changes.
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# htmx comes from the npm registry at the version pinned in package-lock.json.
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+run: install
+	$(FLASK) demo-data --if-empty
+	$(FLASK) dev
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/users_list_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,73 @@
+"""Huddle Users: bulk import and export of the users of a Huddle, for its admins."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import access, queue
+from .config import load_config
+from .extensions import csrf, db, htmx, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: config from the environment (then ``overrides``), extensions, blueprints."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("HUDDLE_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    app.config.update(overrides or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    htmx.init_app(app)
+    queue.init_app(app)
+    access.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .levels import bp as levels_bp
+    from .system import bp as system_bp
+    from .users import bp as users_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(levels_bp)
+    app.register_blueprint(system_bp)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("date")
+    def format_date(value, fmt: str = "%d %b %Y") -> str:
+        return value.strftime(fmt) if value else ""
+
+    @app.template_filter("datetime")
+    def format_datetime(value) -> str:
+        return value.strftime("%d %b %Y %H:%M") if value else ""
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    # SQLite ignores ON DELETE CASCADE unless asked, per connection.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,51 @@
+"""Who may open what. Admin-only is the default, so a new route is never left open by mistake.
+
+Instead of a decorator on every view, one ``before_request`` hook checks each request against
+two short allow-lists: pages anyone may open, and pages any logged-in user may open.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
+
+from .extensions import db, login_manager
+from .models import User
+
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.logout", "auth.forgot_password", "auth.set_password", "static"}
+)
+MEMBER_ENDPOINTS = frozenset({"auth.account"})
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    app.before_request(require_access)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if getattr(request, "htmx", False):
+        # A redirect inside an htmx request would swap the login page into a fragment.
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def require_access():
+    """Refuse anonymous visitors (to the login page) and members (403) on admin pages."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None  # 404s stay 404s; public pages are public.
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if endpoint in MEMBER_ENDPOINTS or current_user.is_admin:
+        return None
+    abort(403)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from .. import jobs, queue
+from ..extensions import db
+from ..models import User, normalise_email
+from ..tokens import LinkExpired, user_for_set_password_token
+from . import bp
+from .forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+
+
+def _home_for(user: User) -> str:
+    return url_for("users.manage") if user.is_admin else url_for("auth.account")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths, so a crafted ?next= cannot send someone elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = _user_by_email(form.email.data)
+        if user is not None and user.check_password(form.password.data):
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+        # One message for an unknown address and a wrong password: no account probing.
+        form.password.errors.append("That e-mail address and password do not match.")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = _user_by_email(form.email.data)
+        if user is not None:
+            queue.enqueue(jobs.mail_set_password_link, user.id)
+        # Same answer whether or not the address is known.
+        flash(
+            "If an account exists for that address, a link to choose a new password is on "
+            "its way. Check your inbox (and spam folder).",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    try:
+        user = user_for_set_password_token(token)
+    except LinkExpired:
+        return render_template("auth/link_invalid.html", reason="expired"), 410
+    if user is None:
+        return render_template("auth/link_invalid.html", reason="invalid"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        db.session.commit()
+        logout_user()
+        flash("Your password is set. You can log in now.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user)
+
+
+@bp.get("/account")
+def account():
+    return render_template("auth/account.html", user=current_user)

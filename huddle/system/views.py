@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, current_app, render_template, send_file
+
+from .. import devmail
+from . import bp, health
+
+
+@bp.get("/system")
+def status():
+    return render_template(
+        "system/status.html",
+        database=health.database_health(),
+        queue=health.queue_health(),
+        mail=health.mail_settings(),
+    )
+
+
+def _outbox_dir() -> str:
+    # The Outbox only exists while mail goes to the dev sink; with a real server it is a 404.
+    if not current_app.config["DEV_MAIL_SINK"]:
+        abort(404)
+    return current_app.config["OUTBOX_DIR"]
+
+
+@bp.get("/outbox")
+def outbox():
+    return render_template("system/outbox.html", messages=devmail.list_messages(_outbox_dir()))
+
+
+@bp.get("/outbox/<message_id>")
+def outbox_message(message_id: str):
+    message = devmail.get_message(_outbox_dir(), message_id) or abort(404)
+    return render_template("system/outbox_message.html", message=message)
+
+
+@bp.get("/outbox/<message_id>/attachments/<int:index>")
+def outbox_attachment(message_id: str, index: int):
+    message = devmail.get_message(_outbox_dir(), message_id) or abort(404)
+    if not 0 <= index < len(message.attachments):
+        abort(404)
+    filename, content_type, payload = message.attachments[index]
+    return send_file(
+        BytesIO(payload), mimetype=content_type, as_attachment=True, download_name=filename
+    )

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..levels.service import all_levels
+from ..models import Level, User
+from . import bp, service
+from .forms import AddLevelForm, UserForm
+from .listing import UserQuery, list_users
+
+
+def _wants_fragment() -> bool:
+    """An htmx request for a part of the page (a history restore needs the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("users.manage"))
+
+
+@bp.get("/users")
+def manage():
+    query = UserQuery.from_args(request.args)
+    page = list_users(query, per_page=request.args.get("per_page", 50, type=int) or 50)
+    context = {"query": query, "page": page, "levels": all_levels()}
+    if _wants_fragment():
+        return render_template("users/_users_table.html", **context)
+    return render_template("users/manage.html", **context)
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _level_form(user: User) -> AddLevelForm:
+    form = AddLevelForm()
+    owned = {level.id for level in user.levels}
+    form.level_id.choices = [(lvl.id, lvl.name) for lvl in all_levels() if lvl.id not in owned]
+    return form
+
+
+def _render_levels(user: User, status: int = 200):
+    return (
+        render_template(
+            "users/_user_levels.html",
+            user=user,
+            grants=service.grants_of(user),
+            level_form=_level_form(user),
+        ),
+        status,
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def detail(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user)
+    status = 200
+    if form.validate_on_submit():
+        if service.email_taken(form.email.data, except_user_id=user.id):
+            form.email.errors.append("Another user already has this e-mail address.")
+        else:
+            changed = service.update_user(user, form.data)
+            flash(f"Saved {user.full_name}." if changed else "Nothing changed.", "success")
+            return redirect(url_for("users.detail", user_id=user.id))
+    if form.errors:
+        status = 422
+    return (
+        render_template(
+            "users/detail.html",
+            user=user,
+            form=form,
+            grants=service.grants_of(user),
+            level_form=_level_form(user),
+        ),
+        status,
+    )
+
+
+@bp.post("/users/<int:user_id>/levels")
+def add_level(user_id: int):
+    user = _user_or_404(user_id)
+    form = _level_form(user)
+    if not form.validate_on_submit():
+        return _render_levels(user, 422)
+    level = db.session.get(Level, form.level_id.data) or abort(404)
+    service.grant_level(user, level, admin=current_user)
+    db.session.refresh(user)
+    return _render_levels(user) if request.htmx else redirect(url_for(".detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/levels/<int:level_id>/remove")
+def remove_level(user_id: int, level_id: int):
+    user = _user_or_404(user_id)
+    level = db.session.get(Level, level_id) or abort(404)
+    service.revoke_level(user, level)
+    db.session.refresh(user)
+    return _render_levels(user) if request.htmx else redirect(url_for(".detail", user_id=user_id))
