@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
+from htmx_flask import make_response
 
 from .extensions import db, login_manager
 from .models import User
@@ -35,7 +36,7 @@ def _unauthorized():
     target = url_for("auth.login", next=request.full_path.rstrip("?"))
     if getattr(request, "htmx", False):
         # A redirect inside an htmx request would swap the login page into a fragment.
-        return "", 200, {"HX-Redirect": target}
+        return make_response("", redirect=target)
     return redirect(target)
 
 

@@ -46,10 +46,31 @@ def get_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
+class QueueUnavailable(Exception):
+    """Redis could not be reached, so nothing was queued."""
+
+
+_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+def check_available() -> None:
+    """Raise ``QueueUnavailable`` unless Redis answers."""
+    try:
+        get_redis().ping()
+    except _REDIS_DOWN as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
 def enqueue(func, *args, retries: int = 3, **kwargs):
-    """Put ``func(*args, **kwargs)`` on the queue, retried with backoff when it raises."""
+    """Put ``func(*args, **kwargs)`` on the queue, retried with backoff when it raises.
+
+    Raises ``QueueUnavailable`` when Redis cannot be reached, so callers can tell the admin.
+    """
     retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None
-    return get_queue().enqueue(func, *args, retry=retry, **kwargs)
+    try:
+        return get_queue().enqueue(func, *args, retry=retry, **kwargs)
+    except _REDIS_DOWN as exc:
+        raise QueueUnavailable(str(exc)) from exc
 
 
 class _AppContextMixin:

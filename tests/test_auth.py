@@ -180,3 +180,16 @@ def test_tampered_or_forged_link_is_refused(app, app_ctx):
     assert app.test_client().get("/set-password/garbage").status_code == 404
     db.session.expire_all()
     assert db.session.get(User, user.id).password_hash == ""
+
+
+def test_forgot_password_with_redis_down_says_so_instead_of_failing(app, member):
+    client = app.test_client()
+    token = csrf_token(client, "/forgot-password")
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        for address in (member.email, "nobody@example.org"):
+            response = client.post("/forgot-password", data={"email": address, "csrf_token": token})
+            assert response.status_code == 503
+            assert "We cannot send mail right now" in response.get_data(as_text=True)
+    finally:
+        app.config["REDIS_URL"] = None

@@ -60,8 +60,14 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = _user_by_email(form.email.data)
-        if user is not None:
-            queue.enqueue(jobs.mail_set_password_link, user.id)
+        try:
+            if user is not None:
+                queue.enqueue(jobs.mail_set_password_link, user.id)
+            else:
+                queue.check_available()  # so the answer does not tell who has an account
+        except queue.QueueUnavailable:
+            flash("We cannot send mail right now. Please try again in a few minutes.", "error")
+            return render_template("auth/forgot_password.html", form=form), 503
         # Same answer whether or not the address is known.
         flash(
             "If an account exists for that address, a link to choose a new password is on "

@@ -1,11 +1,12 @@
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import User
 
-LANGUAGES = [("", "Not set"), ("nl", "Nederlands"), ("en", "English")]
+LANGUAGES = {"": "Not set", "nl": "Nederlands", "en": "English"}
 
 
 def _max(column) -> int:
@@ -30,22 +31,20 @@ def email_syntax(form, field) -> None:
 class UserForm(FlaskForm):
     email = _text("E-mail address", User.email, required=True)
     first_name = _text("First name", User.first_name, required=True)
-    infix = _text("Infix (tussenvoegsel)", User.infix)
+    infix = _text("Infix", User.infix)
     last_name = _text("Last name", User.last_name, required=True)
     phone = _text("Phone", User.phone)
     organisation = _text("Organisation", User.organisation)
     job_title = _text("Job title", User.job_title)
-    language = SelectField(
-        "Language", choices=LANGUAGES, validate_choice=False, validators=[Length(max=10)]
-    )
+    language = SelectField("Language", validate_choice=False, validators=[Length(max=10)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.email.validators = [*self.email.validators, email_syntax]
-        current = self.language.data or ""
-        if current not in dict(LANGUAGES):
-            # Keep a value an import brought in, rather than silently dropping it.
-            self.language.choices = [*LANGUAGES, (current, current)]
+        languages = dict(LANGUAGES)
+        # Keep a value an import brought in, rather than silently dropping it.
+        languages.setdefault(self.language.data or "", self.language.data)
+        self.language.choices = [SelectChoice(code, name) for code, name in languages.items()]
 
 
 class AddLevelForm(FlaskForm):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..levels.service import all_levels
@@ -24,7 +25,8 @@ def index():
 @bp.get("/users")
 def manage():
     query = UserQuery.from_args(request.args)
-    page = list_users(query, per_page=request.args.get("per_page", 50, type=int) or 50)
+    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 10), 200)
+    page = list_users(query, per_page=per_page)
     context = {"query": query, "page": page, "levels": all_levels()}
     if _wants_fragment():
         return render_template("users/_users_table.html", **context)
@@ -38,7 +40,9 @@ def _user_or_404(user_id: int) -> User:
 def _level_form(user: User) -> AddLevelForm:
     form = AddLevelForm()
     owned = {level.id for level in user.levels}
-    form.level_id.choices = [(lvl.id, lvl.name) for lvl in all_levels() if lvl.id not in owned]
+    form.level_id.choices = [
+        SelectChoice(lvl.id, lvl.name) for lvl in all_levels() if lvl.id not in owned
+    ]
     return form
 
 
