@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .csvio.columns import MAX_LENGTH
 from .extensions import db
 
 
@@ -33,14 +34,14 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    first_name: Mapped[str] = mapped_column(String(100))
-    infix: Mapped[str] = mapped_column(String(30), default="")
-    last_name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(40), default="")
-    organisation: Mapped[str] = mapped_column(String(200), default="")
-    job_title: Mapped[str] = mapped_column(String(200), default="")
-    language: Mapped[str] = mapped_column(String(10), default="")
+    email: Mapped[str] = mapped_column(String(MAX_LENGTH["email"]), unique=True)
+    first_name: Mapped[str] = mapped_column(String(MAX_LENGTH["first_name"]))
+    infix: Mapped[str] = mapped_column(String(MAX_LENGTH["infix"]), default="")
+    last_name: Mapped[str] = mapped_column(String(MAX_LENGTH["last_name"]))
+    phone: Mapped[str] = mapped_column(String(MAX_LENGTH["phone"]), default="")
+    organisation: Mapped[str] = mapped_column(String(MAX_LENGTH["organisation"]), default="")
+    job_title: Mapped[str] = mapped_column(String(MAX_LENGTH["job_title"]), default="")
+    language: Mapped[str] = mapped_column(String(MAX_LENGTH["language"]), default="")
     is_admin: Mapped[bool] = mapped_column(default=False)
     # Empty until the user sets a password through a set-password link.
     password_hash: Mapped[str] = mapped_column(String(255), default="")

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
+from ..csvio.columns import LEVEL_SEPARATOR
 from ..extensions import db
 from ..models import Level, UserLevel
 
-# The import file lists several levels in one cell, separated by this character.
-LEVEL_SEPARATOR = "|"
 NAME_MAX = Level.name.property.columns[0].type.length
 
 

@@ -1,0 +1,173 @@
+"""Checking rows: each row becomes a normalised user plus the list of its problems.
+
+Every message says what is wrong and how to fix it; the line and column come with it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+from .columns import LABELS, LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS
+from .reading import SourceRow
+from .writing import unneutralise
+
+USER_COLUMNS = tuple(MAX_LENGTH)  # the columns stored on the user (all but "levels")
+
+# Characters nobody means to type: control characters (line breaks excepted, Excel keeps them
+# inside a cell), zero-width and direction marks, BOMs.
+_STRANGE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+)
+
+# A fast path for the common address: plain ASCII, dot-atom local part, ordinary host names.
+# Everything it accepts, email-validator accepts as well (tests/test_csvio_validating.py checks
+# that on random input); anything else goes to email-validator itself.
+_SIMPLE_EMAIL = re.compile(
+    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    column: str  # a template column, or "" for the row as a whole
+    message: str
+
+
+@dataclass(slots=True)
+class CheckedRow:
+    line: int
+    user: dict[str, str]  # normalised values of USER_COLUMNS
+    levels: tuple[str, ...]  # level names as the database spells them
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def email(self) -> str:
+        return self.user["email"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def _is_simple_email(address: str) -> bool:
+    if len(address) > 254 or "--" in address:
+        return False
+    match = _SIMPLE_EMAIL.fullmatch(address)
+    if match is None or address.index("@") > 64:
+        return False
+    domain = address[address.index("@") + 1 :].lower()
+    return match.group(1).lower() not in SPECIAL_USE_DOMAIN_NAMES and len(domain) <= 253
+
+
+def check_email(address: str) -> tuple[str, str | None]:
+    """(normalised address, None) when valid, else (address, what is wrong with it)."""
+    if _is_simple_email(address):
+        return address.lower(), None
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return address, str(exc)
+    return result.normalized.lower(), None
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "CONTROL CHARACTER")
+    return f"U+{ord(char):04X} {name}"
+
+
+def clean(value: str) -> str:
+    """A cell as we store it: surrounding (non-breaking) spaces trimmed, and our own export's
+    formula guard (a leading ') taken off again."""
+    return unneutralise(value.strip())
+
+
+def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
+    """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
+    problems: list[Problem] = []
+    user = {}
+    for column in USER_COLUMNS:
+        value = clean(row.values.get(column, ""))
+        user[column] = value
+        if not value:
+            if column in REQUIRED_COLUMNS:
+                problems.append(
+                    Problem(column, f"The {LABELS[column]} is missing; every user needs one.")
+                )
+            continue
+        strange = _STRANGE.search(value)
+        if strange or (column == "email" and ("\n" in value or "\r" in value)):
+            char = strange.group() if strange else ("\n" if "\n" in value else "\r")
+            position = value.index(char) + 1
+            problems.append(
+                Problem(
+                    column,
+                    f"Contains an invisible or control character ({_describe(char)}) at "
+                    f"position {position}. Retype the value, or delete that character.",
+                )
+            )
+            continue
+        if len(value) > MAX_LENGTH[column]:
+            problems.append(
+                Problem(
+                    column,
+                    f"Too long: {len(value)} characters where at most {MAX_LENGTH[column]} fit. "
+                    "Shorten it.",
+                )
+            )
+            continue
+        if column == "email":
+            user["email"], error = check_email(value)
+            if error:
+                problems.append(
+                    Problem(column, f"“{value}” is not a valid e-mail address: {error}")
+                )
+    levels = []
+    for name in clean(row.values.get("levels", "")).split(LEVEL_SEPARATOR):
+        name = name.strip()
+        if not name:
+            continue
+        known = known_levels.get(name.lower())
+        if known is None:
+            existing = ", ".join(sorted(known_levels.values())) or "none yet"
+            problems.append(
+                Problem(
+                    "levels",
+                    f"There is no level “{name}” (levels: {existing}). Fix the spelling, or "
+                    "create the level first on the Levels page.",
+                )
+            )
+        elif known not in levels:
+            levels.append(known)
+    if row.extra_cells:
+        problems.append(
+            Problem(
+                "",
+                "This line has more cells than the file has columns. A “;” inside a value "
+                "needs quotes around that value.",
+            )
+        )
+    return CheckedRow(row.line, user, tuple(levels), problems)
+
+
+def mark_duplicates(rows: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
+    """Pass rows through, flagging each later row with an address seen on an earlier line."""
+    first_line: dict[str, int] = {}
+    for row in rows:
+        email = row.user["email"]
+        if email and not any(p.column == "email" for p in row.problems):
+            seen = first_line.setdefault(email, row.line)
+            if seen != row.line:
+                row.problems.append(
+                    Problem(
+                        "email",
+                        f"The same e-mail address is on line {seen}. Each user can be in the "
+                        "file once: remove this line or merge the two.",
+                    )
+                )
+        yield row
