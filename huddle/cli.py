@@ -15,12 +15,14 @@ from .models import User, normalise_email
 from .tokens import make_set_password_token
 
 levels_cli = AppGroup("levels", help="Manage access levels.")
+users_cli = AppGroup("users", help="Import and export users.")
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(worker)
     app.cli.add_command(levels_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(demo_data)
     app.cli.add_command(dev)
 
@@ -106,3 +108,35 @@ def dev(host: str, port: int) -> None:
     from .devserver import run_dev
 
     run_dev(current_app._get_current_object(), host=host, port=port)
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--level", "levels", multiple=True, help="Give every imported user this level.")
+@click.option("--notify-new", is_flag=True, help="Mail new users a link to set a password.")
+@click.option("--notify-existing", is_flag=True, help="Mail existing users who gain levels.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def users_import(path, levels, notify_new, notify_existing, dry_run, as_json) -> None:
+    """Import users from a ;-separated CSV file (the template's columns)."""
+    from .importing import commandline
+
+    chosen = []
+    for name in levels:
+        level = levels_service.find_level(name)
+        if level is None:
+            raise click.UsageError(f"There is no level “{name}”. Create it with `levels add`.")
+        chosen.append(level)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    report = commandline.import_file(
+        data,
+        filename=path.rsplit("/", 1)[-1],
+        levels=chosen,
+        notify_new=notify_new,
+        notify_existing=notify_existing,
+        dry_run=dry_run,
+        progress=None if as_json else commandline.print_progress,
+    )
+    click.echo(commandline.as_json(report) if as_json else commandline.as_text(report, dry_run))
+    raise SystemExit(1 if report["status"] == "rejected" else 0)

@@ -5,9 +5,11 @@ Jobs take ids, not objects: the worker reads the current state from the database
 
 from __future__ import annotations
 
+from . import mailing, queue
 from .extensions import db
+from .importing import apply_import, progress
 from .mailing import send_set_password_link
-from .models import User
+from .models import ImportRun, ImportStatus, User
 
 
 def mail_set_password_link(user_id: int) -> str:
@@ -16,3 +18,26 @@ def mail_set_password_link(user_id: int) -> str:
         return "skipped: user no longer exists"
     send_set_password_link(user)
     return f"sent to {user.email}"
+
+
+def run_import(import_id: int) -> str:
+    """Apply a queued import, then queue its mails. Safe to run twice: a finished import is
+    left alone."""
+    run = db.session.get(ImportRun, import_id)
+    if run is None:
+        return "skipped: import no longer exists"
+    if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
+        return f"skipped: import is {run.status}"
+    run = apply_import(run, progress.reporter(run.id, run.rows_total))
+    queue.enqueue(send_import_mails, run.id)
+    return f"import {run.status}"
+
+
+def send_import_mails(import_id: int) -> str:
+    """Send every mail the import still owes; each is marked sent as soon as it is, so a
+    retry never sends one twice."""
+    sent, failed = mailing.send_import_mails(import_id)
+    if failed:
+        # Raising makes RQ retry later; the mails already sent are not sent again.
+        raise RuntimeError(f"{failed} mail(s) of import {import_id} could not be sent")
+    return f"sent {sent} mail(s)"

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from flask import current_app, render_template, url_for
 from flask_mail import Message
+from sqlalchemy import select, update
 
-from .extensions import mail
-from .models import User
+from .extensions import db, mail
+from .models import ImportMail, ImportRun, ImportStatus, MailKind, User, utcnow
 from .tokens import make_set_password_token
 
 
@@ -37,3 +40,90 @@ def send_set_password_link(user: User) -> None:
         link=link,
         hours=hours,
     )
+
+
+MAX_MAIL_ATTEMPTS = 5
+
+
+def compose_import_mail(record: ImportMail, user: User, run: ImportRun) -> Message:
+    """The message an import owes ``user``: welcome, access updated, or the admin's report."""
+    if record.kind == MailKind.WELCOME:
+        link = external_url("auth.set_password", token=make_set_password_token(user))
+        subject = "Welcome to Huddle: choose your password"
+        context = {"user": user, "link": link, "levels": [level.name for level in user.levels]}
+    elif record.kind == MailKind.UPDATED:
+        subject = "Your Huddle access has changed"
+        context = {
+            "user": user,
+            "levels_gained": record.levels_gained,
+            "login": external_url("auth.login"),
+        }
+    else:
+        subject = (
+            f"Import {'finished' if run.status == ImportStatus.DONE else 'failed'}: {run.filename}"
+        )
+        context = {
+            "user": user,
+            "run": run,
+            "link": external_url("imports.detail", public_id=run.public_id),
+        }
+    message = Message(subject=subject, recipients=[user.email])
+    template = f"mail/import_{record.kind}"
+    message.body = render_template(f"{template}.txt", **context)
+    message.html = render_template(f"{template}.html", **context)
+    if record.kind == MailKind.REPORT and run.status == ImportStatus.DONE and run.invalid_count:
+        from .importing import problem_rows_csv
+
+        message.attach(
+            f"problem-rows-{run.public_id[:8]}.csv",
+            "text/csv",
+            problem_rows_csv(run).encode("utf-8"),
+        )
+    return message
+
+
+def send_import_mails(import_id: int) -> tuple[int, int]:
+    """Send the import's pending mails over one SMTP connection; returns (sent, not sent).
+
+    Each mail is marked sent (and committed) right after the server accepts it, so a retry
+    of this job never sends it twice. A mail that keeps failing is given up after
+    MAX_MAIL_ATTEMPTS and marked failed.
+    """
+    run = db.session.get(ImportRun, import_id)
+    pending_ids = db.session.scalars(
+        select(ImportMail.id)
+        .where(ImportMail.import_id == import_id, ImportMail.status == "pending")
+        .order_by(ImportMail.id)
+    ).all()
+    if run is None or not pending_ids:
+        return 0, 0
+    sent = failed = 0
+    try:
+        with mail.connect() as connection:
+            for mail_id in pending_ids:
+                record = db.session.get(ImportMail, mail_id)
+                record.attempts += 1
+                try:
+                    user = db.session.get(User, record.user_id)
+                    connection.send(compose_import_mail(record, user, run))
+                except (OSError, smtplib.SMTPException) as exc:
+                    record.last_error = str(exc)[:500]
+                    if record.attempts >= MAX_MAIL_ATTEMPTS:
+                        record.status = "failed"
+                    failed += 1
+                else:
+                    record.status = "sent"
+                    record.sent_at = utcnow()
+                    sent += 1
+                db.session.commit()
+    except (OSError, smtplib.SMTPException) as exc:
+        # The server could not be reached (or hung up): what is not sent stays pending.
+        db.session.rollback()
+        db.session.execute(
+            update(ImportMail)
+            .where(ImportMail.id.in_(pending_ids), ImportMail.status == "pending")
+            .values(last_error=f"Mail server unreachable: {exc}"[:500])
+        )
+        db.session.commit()
+        return sent, len(pending_ids) - sent
+    return sent, failed

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -118,3 +119,120 @@ class UserLevel(db.Model):
 
     user: Mapped[User] = relationship(back_populates="level_grants")
     level: Mapped[Level] = relationship(back_populates="grants")
+
+
+class ImportStatus(enum.StrEnum):
+    DRAFT = "draft"  # uploaded, being checked and set up in the wizard
+    REJECTED = "rejected"  # the file cannot be read at all; file_error says why
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # nothing was written; error says why
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class ImportRun(db.Model):
+    """One import: the uploaded file, the admin's choices and fixes, its state and outcome.
+
+    Pages find it by ``public_id`` (opaque, unguessable), never by a path from the browser.
+    """
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(10), default="web")  # "web" or "cli"
+    filename: Mapped[str] = mapped_column(String(255))
+    file_data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    file_size: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(10), default=ImportStatus.DRAFT.value, index=True)
+    file_error: Mapped[str] = mapped_column(Text, default="")
+    encoding: Mapped[str] = mapped_column(String(20), default="")
+    ignored_columns: Mapped[list] = mapped_column(JSON, default=list)
+    # {"7": {"email": "fixed@x.nl"}}: cells the admin corrected in the preview, by line.
+    fixes: Mapped[dict] = mapped_column(JSON, default=dict)
+    level_ids: Mapped[list] = mapped_column(JSON, default=list)
+    notify_new: Mapped[bool] = mapped_column(default=True)
+    notify_existing: Mapped[bool] = mapped_column(default=False)
+    rows_total: Mapped[int] = mapped_column(default=0)
+    new_count: Mapped[int] = mapped_column(default=0)
+    update_count: Mapped[int] = mapped_column(default=0)
+    unchanged_count: Mapped[int] = mapped_column(default=0)
+    invalid_count: Mapped[int] = mapped_column(default=0)
+    blank_lines: Mapped[int] = mapped_column(default=0)
+    job_id: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ImportStatus.DRAFT
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.REJECTED)
+
+
+class RowAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    SKIP = "skip"  # the row has problems and is not imported
+
+
+class ImportRow(db.Model):
+    """A row of an import as checked: the preview before the import, the outcome after."""
+
+    __tablename__ = "import_rows"
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    line: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(MAX_LENGTH["email"]), default="")
+    values: Mapped[dict] = mapped_column(JSON)  # the cells, by template column
+    edited: Mapped[bool] = mapped_column(default=False)
+    action: Mapped[str] = mapped_column(String(10))
+    problems: Mapped[list] = mapped_column(JSON, default=list)  # [[column, message], ...]
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {"fields": {...}, "levels": [...]}
+    user_id: Mapped[int | None]
+
+    __table_args__ = (
+        Index("ix_import_rows_action", "import_id", "action", "line"),
+        Index("ix_import_rows_email", "import_id", "email"),
+    )
+
+
+class MailKind(enum.StrEnum):
+    WELCOME = "welcome"
+    UPDATED = "updated"
+    REPORT = "report"
+
+
+class ImportMail(db.Model):
+    """A mail an import owes someone. One row per import, user and kind: never sent twice."""
+
+    __tablename__ = "import_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    levels_gained: Mapped[list] = mapped_column(JSON, default=list)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("import_id", "user_id", "kind"),
+        Index("ix_import_mails_status", "import_id", "status"),
+    )

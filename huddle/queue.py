@@ -63,14 +63,14 @@ class QueueUnavailable(Exception):
     """Redis could not be reached, so nothing was queued."""
 
 
-_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
 def check_available() -> None:
     """Raise ``QueueUnavailable`` unless Redis answers."""
     try:
         get_redis().ping()
-    except _REDIS_DOWN as exc:
+    except REDIS_DOWN as exc:
         raise QueueUnavailable(str(exc)) from exc
 
 
@@ -82,7 +82,7 @@ def enqueue(func, *args, retries: int = 3, **kwargs):
     retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None
     try:
         return get_queue().enqueue(func, *args, retry=retry, **kwargs)
-    except _REDIS_DOWN as exc:
+    except REDIS_DOWN as exc:
         raise QueueUnavailable(str(exc)) from exc
 
 

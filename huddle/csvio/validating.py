@@ -45,6 +45,7 @@ class CheckedRow:
     user: dict[str, str]  # normalised values of USER_COLUMNS
     levels: tuple[str, ...]  # level names as the database spells them
     problems: list[Problem] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)  # the row as it was in the file
 
     @property
     def email(self) -> str:
@@ -93,6 +94,8 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     user = {}
     for column in USER_COLUMNS:
         value = clean(row.values.get(column, ""))
+        if column == "language":
+            value = value.lower()
         user[column] = value
         if not value:
             if column in REQUIRED_COLUMNS:
@@ -152,7 +155,7 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
                 "needs quotes around that value.",
             )
         )
-    return CheckedRow(row.line, user, tuple(levels), problems)
+    return CheckedRow(row.line, user, tuple(levels), problems, row.values)
 
 
 def mark_duplicates(rows: Iterable[CheckedRow]) -> Iterator[CheckedRow]:

@@ -1,0 +1,119 @@
+"""What importing a row would do to the database: create, update, leave alone or skip.
+
+``plan_row`` is pure: it compares a checked row with the user the database has for its address.
+``iter_plans`` streams a whole file (plus the admin's fixes) through read → validate →
+plan, in batches, looking existing users up with one query per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..csvio.reading import CsvTable, SourceRow
+from ..csvio.validating import USER_COLUMNS, CheckedRow, mark_duplicates, validate_row
+from ..extensions import db
+from ..models import Level, RowAction, User, UserLevel
+
+BATCH_SIZE = 2000
+
+
+@dataclass(slots=True)
+class ExistingUser:
+    id: int
+    values: dict[str, str]
+    levels: set[str]
+
+
+@dataclass(slots=True)
+class RowPlan:
+    row: CheckedRow
+    action: RowAction
+    user_id: int | None = None
+    # column → (stored value, value from the file); a blank cell never appears here.
+    field_changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    gained_levels: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> dict:
+        return {
+            "fields": {column: list(pair) for column, pair in self.field_changes.items()},
+            "levels": self.gained_levels,
+        }
+
+
+def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[str]) -> RowPlan:
+    """The plan for one checked row; ``chosen`` are the levels picked for the whole import."""
+    if not row.valid:
+        return RowPlan(row, RowAction.SKIP)
+    wanted = list(dict.fromkeys([*chosen, *row.levels]))
+    if existing is None:
+        return RowPlan(row, RowAction.CREATE, gained_levels=wanted)
+    changes = {
+        column: (existing.values[column], value)
+        for column, value in row.user.items()
+        if value and column != "email" and value != existing.values[column]
+    }
+    gained = [name for name in wanted if name not in existing.levels]
+    action = RowAction.UPDATE if changes or gained else RowAction.UNCHANGED
+    return RowPlan(row, action, existing.id, changes, gained)
+
+
+def load_existing(emails: Iterable[str]) -> dict[str, ExistingUser]:
+    """The users with these (normalised) addresses, with their level names: two queries."""
+    emails = list({email for email in emails if email})
+    if not emails:
+        return {}
+    columns = [getattr(User, column) for column in USER_COLUMNS]
+    found = {
+        row.email: ExistingUser(row.id, {c: getattr(row, c) for c in USER_COLUMNS}, set())
+        for row in db.session.execute(select(User.id, *columns).where(User.email.in_(emails)))
+    }
+    by_id = {user.id: user for user in found.values()}
+    if by_id:
+        grants = db.session.execute(
+            select(UserLevel.user_id, Level.name)
+            .join(Level, Level.id == UserLevel.level_id)
+            .where(UserLevel.user_id.in_(list(by_id)))
+        )
+        for user_id, name in grants:
+            by_id[user_id].levels.add(name)
+    return found
+
+
+def known_levels() -> dict[str, str]:
+    """Lower-case level name → its spelling, for matching the file's levels column."""
+    return {name.lower(): name for name in db.session.scalars(select(Level.name))}
+
+
+def apply_fixes(rows: Iterable[SourceRow], fixes: Mapping[str, dict]) -> Iterator[SourceRow]:
+    """The file's rows with the admin's corrections from the preview laid over them."""
+    for row in rows:
+        fix = fixes.get(str(row.line))
+        if fix:
+            row.values = {**row.values, **fix}
+        yield row
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def iter_plans(
+    table: CsvTable, fixes: Mapping[str, dict], chosen: Sequence[str]
+) -> Iterator[list[RowPlan]]:
+    """Batches of plans for every row of ``table``, in file order."""
+    levels = known_levels()
+    checked = mark_duplicates(validate_row(row, levels) for row in apply_fixes(table.rows(), fixes))
+    for batch in _batches(checked, BATCH_SIZE):
+        existing = load_existing(row.email for row in batch if row.valid)
+        yield [plan_row(row, existing.get(row.email), chosen) for row in batch]

@@ -1,0 +1,188 @@
+"""Before the import: store the upload, check every row, and keep the result for the preview.
+
+The preview is advice: the import job checks everything again when it runs (applying.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import delete, func, insert, select
+
+from ..csvio.columns import TEMPLATE_COLUMNS
+from ..csvio.reading import FileProblem, SourceRow, open_csv
+from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
+from ..csvio.writing import csv_text
+from ..extensions import db
+from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User
+from .planning import RowPlan, iter_plans, known_levels, load_existing, plan_row
+
+PREVIEW_TABS = {
+    "all": None,
+    "invalid": RowAction.SKIP,
+    "new": RowAction.CREATE,
+    "changes": RowAction.UPDATE,
+}
+
+
+def create_run(filename: str, data: bytes, *, admin: User | None, source: str = "web") -> ImportRun:
+    """Store an upload as a new draft import and check it; returns the run (maybe rejected)."""
+    run = ImportRun(
+        filename=filename[:255] or "upload.csv",
+        file_data=data,
+        file_size=len(data),
+        created_by_id=admin.id if admin else None,
+        source=source,
+        fixes={},
+        level_ids=[],
+        ignored_columns=[],
+    )
+    db.session.add(run)
+    db.session.flush()
+    stage(run)
+    db.session.commit()
+    return run
+
+
+def chosen_level_names(run: ImportRun) -> list[str]:
+    if not run.level_ids:
+        return []
+    levels = db.session.scalars(select(Level).where(Level.id.in_(run.level_ids)))
+    return sorted(level.name for level in levels)
+
+
+def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
+    """The ImportRow values for a plan, for bulk inserts."""
+    row = plan.row
+    return {
+        "import_id": import_id,
+        "line": row.line,
+        "email": row.user["email"].lower(),
+        "values": {column: row.cells.get(column, "") for column in TEMPLATE_COLUMNS},
+        "edited": str(row.line) in fixes,
+        "action": plan.action.value,
+        "problems": [[problem.column, problem.message] for problem in row.problems],
+        "changes": plan.changes,
+        "user_id": plan.user_id,
+    }
+
+
+def stage(run: ImportRun) -> None:
+    """Check the whole file (with the admin's fixes and chosen levels) and store every row's
+    plan for the preview. A file that cannot be read marks the run rejected."""
+    db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
+    try:
+        table = open_csv(run.file_data)
+    except FileProblem as problem:
+        run.status = ImportStatus.REJECTED
+        run.file_error = str(problem)
+        return
+    run.encoding = table.encoding
+    run.ignored_columns = table.ignored_columns
+    for plans in iter_plans(table, run.fixes, chosen_level_names(run)):
+        db.session.execute(insert(ImportRow), [row_record(run.id, p, run.fixes) for p in plans])
+    run.blank_lines = table.blank_lines
+    recount(run)
+
+
+def recount(run: ImportRun) -> None:
+    """Set the run's totals from its stored rows."""
+    counts = Counter(
+        dict(
+            db.session.execute(
+                select(ImportRow.action, func.count())
+                .where(ImportRow.import_id == run.id)
+                .group_by(ImportRow.action)
+            ).all()
+        )
+    )
+    run.new_count = counts[RowAction.CREATE]
+    run.update_count = counts[RowAction.UPDATE]
+    run.unchanged_count = counts[RowAction.UNCHANGED]
+    run.invalid_count = counts[RowAction.SKIP]
+    run.rows_total = sum(counts.values())
+
+
+def fix_cell(run: ImportRun, line: int, column: str, value: str) -> ImportRow | None:
+    """The admin corrects one cell in the preview: remember it, check that row again (and the
+    rows that shared its old or new address), update the totals."""
+    row = db.session.get(ImportRow, (run.id, line))
+    if row is None or column not in TEMPLATE_COLUMNS:
+        return None
+    fixes = dict(run.fixes)
+    fixes[str(line)] = {**fixes.get(str(line), {}), column: value}
+    run.fixes = fixes
+    old_email = row.email
+    row.values = {**row.values, column: value}
+    db.session.flush()
+    new_email = value.strip().lower() if column == "email" else old_email
+    _recheck(run, {old_email, new_email} - {""}, always=line)
+    recount(run)
+    db.session.commit()
+    return db.session.get(ImportRow, (run.id, line))
+
+
+def _recheck(run: ImportRun, emails: set[str], always: int) -> None:
+    """Validate and plan again the row on line ``always`` and every row with one of ``emails``,
+    so that duplicates appear and disappear together."""
+    rows = db.session.scalars(
+        select(ImportRow)
+        .where(
+            ImportRow.import_id == run.id,
+            (ImportRow.line == always) | ImportRow.email.in_(list(emails)),
+        )
+        .order_by(ImportRow.line)
+    ).all()
+    levels = known_levels()
+    # The only whole-row problem is "more cells than columns"; an edit in the preview cannot
+    # remove cells from the file, so it stays.
+    sources = [
+        SourceRow(r.line, dict(r.values), int(any(not column for column, _ in r.problems)))
+        for r in rows
+    ]
+    checked: list[CheckedRow] = list(mark_duplicates(validate_row(s, levels) for s in sources))
+    existing = load_existing(c.email for c in checked if c.valid)
+    chosen = chosen_level_names(run)
+    for stored, check in zip(rows, checked, strict=True):
+        record = row_record(run.id, plan_row(check, existing.get(check.email), chosen), run.fixes)
+        for key in ("email", "action", "problems", "changes", "user_id", "edited"):
+            setattr(stored, key, record[key])
+
+
+def preview_rows(run: ImportRun, tab: str, page: int, per_page: int = 50):
+    """One page of the preview: (rows, number of rows in this tab)."""
+    action = PREVIEW_TABS.get(tab)
+    conditions = [ImportRow.import_id == run.id]
+    if action is not None:
+        conditions.append(ImportRow.action == action.value)
+    total = db.session.scalar(select(func.count()).select_from(ImportRow).where(*conditions))
+    rows = db.session.scalars(
+        select(ImportRow)
+        .where(*conditions)
+        .order_by(ImportRow.line)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return rows, total
+
+
+def problem_rows_csv(run: ImportRun) -> str:
+    """The rows that will be skipped, as a template file with an extra "error" column: fix them
+    in Excel and upload this file again."""
+    rows = db.session.scalars(
+        select(ImportRow)
+        .where(ImportRow.import_id == run.id, ImportRow.action == RowAction.SKIP.value)
+        .order_by(ImportRow.line)
+    )
+    return csv_text(
+        (
+            [*(row.values.get(column, "") for column in TEMPLATE_COLUMNS), _error_text(row)]
+            for row in rows
+        ),
+        header=[*TEMPLATE_COLUMNS, "error"],
+    )
+
+
+def _error_text(row: ImportRow) -> str:
+    parts = [f"{column}: {message}" if column else message for column, message in row.problems]
+    return f"Line {row.line}: " + " | ".join(parts)
