@@ -92,8 +92,11 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
     problems: list[Problem] = []
     user = {}
+    values = row.values
     for column in USER_COLUMNS:
-        value = clean(row.values.get(column, ""))
+        value = values.get(column, "").strip()
+        if value[:1] == "'":
+            value = unneutralise(value)
         if column == "language":
             value = value.lower()
         user[column] = value
@@ -103,18 +106,20 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
                     Problem(column, f"The {LABELS[column]} is missing; every user needs one.")
                 )
             continue
-        strange = _STRANGE.search(value)
-        if strange or (column == "email" and ("\n" in value or "\r" in value)):
-            char = strange.group() if strange else ("\n" if "\n" in value else "\r")
-            position = value.index(char) + 1
-            problems.append(
-                Problem(
-                    column,
-                    f"Contains an invisible or control character ({_describe(char)}) at "
-                    f"position {position}. Retype the value, or delete that character.",
+        # isprintable() is a fast test that most values pass; only the rest are searched.
+        if not value.isprintable():
+            strange = _STRANGE.search(value)
+            if strange or (column == "email" and ("\n" in value or "\r" in value)):
+                char = strange.group() if strange else ("\n" if "\n" in value else "\r")
+                problems.append(
+                    Problem(
+                        column,
+                        f"Contains an invisible or control character ({_describe(char)}) at "
+                        f"position {value.index(char) + 1}. Retype the value, or delete that "
+                        "character.",
+                    )
                 )
-            )
-            continue
+                continue
         if len(value) > MAX_LENGTH[column]:
             problems.append(
                 Problem(
@@ -163,7 +168,7 @@ def mark_duplicates(rows: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
     first_line: dict[str, int] = {}
     for row in rows:
         email = row.user["email"]
-        if email and not any(p.column == "email" for p in row.problems):
+        if email and not (row.problems and any(p.column == "email" for p in row.problems)):
             seen = first_line.setdefault(email, row.line)
             if seen != row.line:
                 row.problems.append(

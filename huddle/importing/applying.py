@@ -8,15 +8,15 @@ stored value; ``is_admin`` and passwords are never touched.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select
 
 from ..csvio.reading import FileProblem, open_csv
+from ..csvio.validating import USER_COLUMNS
 from ..extensions import db
 from ..models import (
     GrantSource,
@@ -31,8 +31,9 @@ from ..models import (
     UserLevel,
     utcnow,
 )
+from .bulk import db_value, insert_many, update_many
 from .planning import RowPlan, iter_plans
-from .staging import chosen_level_names, recount, row_record
+from .staging import chosen_level_names, recount, store_rows
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,6 @@ Progress = Callable[[int], None]
 
 class ImportAlreadyRan(Exception):
     """The run is not waiting to be applied (it is done, failed or rejected)."""
-
-
-def _insert_ignoring_duplicates(table):
-    """INSERT ... ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
-    dialect = db.session.get_bind().dialect.name
-    construct = pg_insert if dialect == "postgresql" else sqlite_insert
-    return construct(table).on_conflict_do_nothing()
 
 
 def apply_import(run: ImportRun, progress: Progress | None = None) -> ImportRun:
@@ -91,7 +85,7 @@ def _describe(exc: Exception) -> str:
 def _apply(run: ImportRun, progress: Progress) -> None:
     table = open_csv(run.file_data)
     level_ids = dict(db.session.execute(select(Level.name, Level.id)).all())
-    now = utcnow()
+    now = db_value(User.created_at, utcnow())
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
     done = 0
     for plans in iter_plans(table, run.fixes, chosen_level_names(run)):
@@ -108,84 +102,56 @@ def _apply(run: ImportRun, progress: Progress) -> None:
     run.finished_at = utcnow()
 
 
+USER_INSERT_COLUMNS = (*USER_COLUMNS, "is_admin", "password_hash", "created_at", "updated_at")
+GRANT_COLUMNS = ("user_id", "level_id", "granted_at", "granted_via", "granted_by_id")
+MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_error", "levels_gained")
+
+
 def _write(run: ImportRun, plans: list[RowPlan], level_ids: dict[str, int], now) -> None:
     """One batch: new users, changed fields, added levels, the row outcomes, the mails owed."""
-    session = db.session
     creates = [plan for plan in plans if plan.action == RowAction.CREATE]
+    no = db_value(User.is_admin, False)
     if creates:
-        new_ids = session.execute(
-            User.__table__.insert().returning(User.id, User.email),
-            [
-                {
-                    **p.row.user,
-                    "is_admin": False,
-                    "password_hash": "",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for p in creates
-            ],
-        ).all()
-        ids = dict((email, user_id) for user_id, email in new_ids)
+        insert_many(
+            User.__table__,
+            USER_INSERT_COLUMNS,
+            [(*(p.row.user[c] for c in USER_COLUMNS), no, "", now, now) for p in creates],
+        )
+        new_ids = db.session.execute(
+            select(User.email, User.id).where(User.email.in_([p.row.email for p in creates]))
+        )
+        ids = dict(new_ids.all())
         for plan in creates:
             plan.user_id = ids[plan.row.email]
 
-    # Updates grouped by which columns change, so each group is one executemany.
-    by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    # Updates grouped by which columns change, so that each group is one executemany.
+    by_columns: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
     for plan in plans:
         if plan.action == RowAction.UPDATE and plan.field_changes:
             columns = tuple(sorted(plan.field_changes))
-            values = {column: plan.field_changes[column][1] for column in columns}
-            by_columns[columns].append({"_id": plan.user_id, "updated_at": now, **values})
-    for columns, params in by_columns.items():
-        statement = (
-            update(User.__table__)
-            .where(User.__table__.c.id == bindparam("_id"))
-            .values({column: bindparam(column) for column in (*columns, "updated_at")})
-        )
-        session.execute(statement, params)
+            values = [plan.field_changes[column][1] for column in columns]
+            by_columns[columns].append((*values, now, plan.user_id))
+    for columns, rows in by_columns.items():
+        update_many(User.__table__, (*columns, "updated_at"), rows)
 
-    grants = [
-        {
-            "user_id": plan.user_id,
-            "level_id": level_ids[name],
-            "granted_at": now,
-            "granted_via": GrantSource.IMPORT.value,
-            "granted_by_id": run.id,
-        }
-        for plan in plans
-        for name in plan.gained_levels
-    ]
-    if grants:
-        session.execute(_insert_ignoring_duplicates(UserLevel.__table__), grants)
-
-    session.execute(ImportRow.__table__.insert(), [row_record(run.id, p, run.fixes) for p in plans])
+    granted_via = GrantSource.IMPORT.value
+    insert_many(
+        UserLevel.__table__,
+        GRANT_COLUMNS,
+        [
+            (plan.user_id, level_ids[name], now, granted_via, run.id)
+            for plan in plans
+            for name in plan.gained_levels
+        ],
+        ignore_conflicts=True,  # a level granted meanwhile by someone else is no error
+    )
+    store_rows(run.id, plans, run.fixes, outcome=True)
 
     mails = []
     for plan in plans:
         if plan.action == RowAction.CREATE and run.notify_new:
-            mails.append({"kind": MailKind.WELCOME.value, "user_id": plan.user_id, "levels": []})
+            mails.append((run.id, plan.user_id, MailKind.WELCOME.value, "pending", 0, "", "[]"))
         elif plan.action == RowAction.UPDATE and plan.gained_levels and run.notify_existing:
-            mails.append(
-                {
-                    "kind": MailKind.UPDATED.value,
-                    "user_id": plan.user_id,
-                    "levels": plan.gained_levels,
-                }
-            )
-    if mails:
-        session.execute(
-            _insert_ignoring_duplicates(ImportMail.__table__),
-            [
-                {
-                    "import_id": run.id,
-                    "user_id": mail["user_id"],
-                    "kind": mail["kind"],
-                    "status": "pending",
-                    "attempts": 0,
-                    "last_error": "",
-                    "levels_gained": mail["levels"],
-                }
-                for mail in mails
-            ],
-        )
+            levels = json.dumps(plan.gained_levels, ensure_ascii=False)
+            mails.append((run.id, plan.user_id, MailKind.UPDATED.value, "pending", 0, "", levels))
+    insert_many(ImportMail.__table__, MAIL_COLUMNS, mails, ignore_conflicts=True)

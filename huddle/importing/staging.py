@@ -5,9 +5,11 @@ The preview is advice: the import job checks everything again when it runs (appl
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from functools import lru_cache
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
 from ..csvio.columns import TEMPLATE_COLUMNS
 from ..csvio.reading import FileProblem, SourceRow, open_csv
@@ -15,6 +17,7 @@ from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..csvio.writing import csv_text
 from ..extensions import db
 from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User
+from .bulk import db_value, insert_many
 from .planning import RowPlan, iter_plans, known_levels, load_existing, plan_row
 
 PREVIEW_TABS = {
@@ -51,20 +54,84 @@ def chosen_level_names(run: ImportRun) -> list[str]:
     return sorted(level.name for level in levels)
 
 
+IMPORT_ROW_COLUMNS = (
+    "import_id",
+    "line",
+    "email",
+    "values",
+    "edited",
+    "action",
+    "problems",
+    "changes",
+    "user_id",
+)
+
+
 def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
-    """The ImportRow values for a plan, for bulk inserts."""
+    """The ImportRow values for a plan, as Python objects."""
     row = plan.row
     return {
         "import_id": import_id,
         "line": row.line,
         "email": row.user["email"].lower(),
-        "values": {column: row.cells.get(column, "") for column in TEMPLATE_COLUMNS},
+        "values": dict(row.cells),
         "edited": str(row.line) in fixes,
         "action": plan.action.value,
         "problems": [[problem.column, problem.message] for problem in row.problems],
         "changes": plan.changes,
         "user_id": plan.user_id,
     }
+
+
+@lru_cache(maxsize=256)
+def _levels_only_changes(levels: tuple[str, ...]) -> str:
+    return json.dumps({"fields": {}, "levels": list(levels)}, ensure_ascii=False)
+
+
+def row_tuple(
+    import_id: int, plan: RowPlan, fixes: dict, booleans: tuple, *, cells: bool = True
+) -> tuple:
+    """The same as ``row_record``, as a tuple in IMPORT_ROW_COLUMNS order with the JSON
+    already serialised, for bulk inserts (most rows share their problems and changes).
+    Without ``cells`` the row's values are left out (the file still has them).
+    ``booleans`` is (False, True) in the driver's form."""
+    row = plan.row
+    if plan.field_changes:
+        changes = json.dumps(plan.changes, ensure_ascii=False)
+    else:
+        changes = _levels_only_changes(tuple(plan.gained_levels))
+    problems = (
+        json.dumps([[p.column, p.message] for p in row.problems], ensure_ascii=False)
+        if row.problems
+        else "[]"
+    )
+    return (
+        import_id,
+        row.line,
+        row.user["email"].lower(),
+        json.dumps(row.cells, ensure_ascii=False) if cells else "{}",
+        booleans[str(row.line) in fixes],
+        plan.action.value,
+        problems,
+        changes,
+        plan.user_id,
+    )
+
+
+def store_rows(import_id: int, plans: list[RowPlan], fixes: dict, *, outcome=False) -> None:
+    """Store the plans as ImportRows: for the preview every row with its cells; as the outcome
+    of an import, the cells of skipped rows only (for the problem-rows download)."""
+    booleans = (db_value(ImportRow.edited, False), db_value(ImportRow.edited, True))
+    insert_many(
+        ImportRow.__table__,
+        IMPORT_ROW_COLUMNS,
+        [
+            row_tuple(
+                import_id, p, fixes, booleans, cells=not outcome or p.action == RowAction.SKIP
+            )
+            for p in plans
+        ],
+    )
 
 
 def stage(run: ImportRun) -> None:
@@ -80,7 +147,7 @@ def stage(run: ImportRun) -> None:
     run.encoding = table.encoding
     run.ignored_columns = table.ignored_columns
     for plans in iter_plans(table, run.fixes, chosen_level_names(run)):
-        db.session.execute(insert(ImportRow), [row_record(run.id, p, run.fixes) for p in plans])
+        store_rows(run.id, plans, run.fixes)
     run.blank_lines = table.blank_lines
     recount(run)
 

@@ -1,0 +1,268 @@
+"""Import speed and memory: (a) check + preview, (b) the import job, (c) a plain sqlite3 baseline.
+
+For each size it writes a realistic ;-separated file (10 % of the addresses already exist in
+the database, two levels chosen for everyone) and measures, each in a fresh process on a fresh
+SQLite database:
+
+  (a) staging: read + validate + plan every row and store the preview, then page 1 of it
+  (b) the import job's code (apply_import) writing everything in one transaction
+  (c) a baseline with no framework: csv + sqlite3 executemany doing the same upserts and
+      level links (no validation, no preview rows, no mails owed)
+
+and prints seconds, rows/s and peak memory (max RSS of that process), and the ratio (b)/(c).
+
+    .venv/bin/python bench/import_bench.py [--sizes 1000,10000,100000,1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EXISTING_SHARE = 0.10
+LEVELS = ("Basis", "Verdieping")
+
+
+def make_file(rows: int, path: Path) -> None:
+    """A file like an admin's: Dutch names, some infixes, phones, 10 % existing addresses."""
+    from huddle.demo import FIRST_NAMES, INFIXES, LAST_NAMES, ORGANISATIONS
+
+    rng = random.Random(rows)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+        writer.writerow(
+            [
+                "email",
+                "first_name",
+                "infix",
+                "last_name",
+                "phone",
+                "organisation",
+                "job_title",
+                "language",
+                "levels",
+            ]
+        )
+        for i in range(rows):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            writer.writerow(
+                [
+                    f"user{i}@example.org",
+                    first,
+                    rng.choice(INFIXES),
+                    last,
+                    f"+31 6 {rng.randint(10000000, 99999999)}",
+                    rng.choice(ORGANISATIONS),
+                    "Docent",
+                    "nl",
+                    "Trainers" if i % 50 == 0 else "",
+                ]
+            )
+
+
+def _app(db_file: Path):
+    os.environ["HUDDLE_INSTANCE_PATH"] = str(db_file.parent)
+    from flask_migrate import upgrade
+
+    from huddle import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def _seed(app, rows: int) -> None:
+    """The levels and the users that already exist (every tenth address of the file)."""
+    from sqlalchemy import insert
+
+    from huddle.extensions import db
+    from huddle.models import Level, User, utcnow
+
+    with app.app_context():
+        db.session.add_all(Level(name=name) for name in (*LEVELS, "Trainers"))
+        now = utcnow()
+        existing = [
+            {
+                "email": f"user{i}@example.org",
+                "first_name": "Old",
+                "infix": "",
+                "last_name": "Name",
+                "phone": "",
+                "organisation": "",
+                "job_title": "",
+                "language": "nl",
+                "is_admin": False,
+                "password_hash": "",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(0, rows, int(1 / EXISTING_SHARE))
+        ]
+        if existing:
+            db.session.execute(insert(User), existing)
+        db.session.commit()
+
+
+def measure_stage(path: Path, db_file: Path, rows: int) -> float:
+    from huddle.extensions import db
+    from huddle.importing import create_run, preview_rows
+
+    app = _app(db_file)
+    _seed(app, rows)
+    data = path.read_bytes()
+    with app.app_context():
+        t0 = time.perf_counter()
+        run = create_run(path.name, data, admin=None)
+        page, _ = preview_rows(run, "all", 1)
+        seconds = time.perf_counter() - t0
+        assert run.rows_total == rows and len(page) == min(50, rows), run.status
+        db.session.remove()
+    return seconds
+
+
+def measure_apply(path: Path, db_file: Path, rows: int) -> float:
+    from sqlalchemy import func, select
+
+    from huddle.extensions import db
+    from huddle.importing import apply_import
+    from huddle.models import ImportRun, Level, User
+
+    app = _app(db_file)
+    _seed(app, rows)
+    data = path.read_bytes()
+    with app.app_context():
+        level_ids = list(db.session.scalars(select(Level.id).where(Level.name.in_(LEVELS))))
+        run = ImportRun(
+            filename=path.name,
+            file_data=data,
+            file_size=len(data),
+            source="cli",
+            level_ids=level_ids,
+            fixes={},
+            ignored_columns=[],
+        )
+        db.session.add(run)
+        db.session.commit()
+        t0 = time.perf_counter()
+        run = apply_import(run)
+        seconds = time.perf_counter() - t0
+        assert run.status == "done", run.error
+        assert db.session.scalar(select(func.count()).select_from(User)) == rows
+    return seconds
+
+
+def measure_baseline(path: Path, db_file: Path, rows: int) -> float:
+    app = _app(db_file)
+    _seed(app, rows)
+    conn = sqlite3.connect(db_file)
+    # The same settings as the app's connections (huddle/__init__.py).
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
+        conn.execute(f"PRAGMA {pragma}")
+    t0 = time.perf_counter()
+    level_ids = dict(conn.execute("SELECT name, id FROM levels"))
+    chosen = [level_ids[name] for name in LEVELS]
+    reader = csv.reader(
+        io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"
+    )
+    next(reader)
+    now = "2026-01-01 00:00:00"
+    batch = []
+
+    def flush(batch):
+        conn.executemany(
+            "INSERT INTO users (email, first_name, infix, last_name, phone, organisation, job_title,"
+            " language, is_admin, password_hash, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?)"
+            " ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name,"
+            " infix = excluded.infix, last_name = excluded.last_name, phone = excluded.phone,"
+            " organisation = excluded.organisation, job_title = excluded.job_title,"
+            " language = excluded.language, updated_at = excluded.updated_at",
+            [(r[0].lower(), *r[1:8], now, now) for r in batch],
+        )
+        ids = dict(
+            conn.execute(
+                f"SELECT email, id FROM users WHERE email IN ({','.join('?' * len(batch))})",
+                [r[0].lower() for r in batch],
+            )
+        )
+        links = [(ids[r[0].lower()], level) for r in batch for level in chosen]
+        links += [(ids[r[0].lower()], level_ids[r[8]]) for r in batch if r[8]]
+        conn.executemany(
+            "INSERT OR IGNORE INTO user_levels (user_id, level_id, granted_at, granted_via)"
+            " VALUES (?, ?, '2026-01-01 00:00:00', 'import')",
+            links,
+        )
+
+    for row in reader:
+        batch.append(row)
+        if len(batch) == 900:  # SQLite's limit on variables in one IN (...)
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    conn.commit()
+    seconds = time.perf_counter() - t0
+    assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == rows
+    return seconds
+
+
+MEASURES = {"stage": measure_stage, "apply": measure_apply, "baseline": measure_baseline}
+
+
+def run_child(mode: str, rows: int, path: Path) -> tuple[float, float]:
+    """Run one measurement in a fresh process; (seconds, peak RSS in MB)."""
+    work = Path(tempfile.mkdtemp(prefix="huddle-import-bench-"))
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", mode, str(rows), str(path), str(work / "bench.db")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{mode} at {rows} rows failed")
+    return float(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "ROWS", "FILE", "DB"))
+    args = parser.parse_args()
+    if args.child:
+        mode, rows, path, db_file = args.child
+        print(MEASURES[mode](Path(path), Path(db_file), int(rows)))
+        return
+
+    files = Path(tempfile.mkdtemp(prefix="huddle-import-files-"))
+    print(f"{'rows':>10} {'measure':<28} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+    for rows in (int(size) for size in args.sizes.split(",")):
+        path = files / f"users-{rows}.csv"
+        make_file(rows, path)
+        results = {}
+        for mode, label in (
+            ("stage", "(a) check + preview page 1"),
+            ("apply", "(b) import job"),
+            ("baseline", "(c) sqlite3 baseline"),
+        ):
+            seconds, peak = run_child(mode, rows, path)
+            results[mode] = seconds
+            print(f"{rows:>10,} {label:<28} {seconds:8.2f} {rows / seconds:10,.0f} {peak:8.0f}")
+        print(f"{'':>10} {'(b)/(c)':<28} {results['apply'] / results['baseline']:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
