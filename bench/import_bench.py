@@ -183,8 +183,8 @@ def measure_baseline(path: Path, db_file: Path, rows: int) -> float:
 
     def flush(batch):
         conn.executemany(
-            "INSERT INTO users (email, first_name, infix, last_name, phone, organisation, job_title,"
-            " language, is_admin, password_hash, created_at, updated_at)"
+            "INSERT INTO users (email, first_name, infix, last_name, phone, organisation,"
+            " job_title, language, is_admin, password_hash, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?)"
             " ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name,"
             " infix = excluded.infix, last_name = excluded.last_name, phone = excluded.phone,"
