@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     access.init_app(app)
 
     from .auth import bp as auth_bp
+    from .imports import bp as imports_bp
     from .levels import bp as levels_bp
     from .system import bp as system_bp
     from .users import bp as users_bp
@@ -45,13 +46,29 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(levels_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(system_bp)
 
     from .cli import register_commands
 
     register_commands(app)
     _register_template_helpers(app)
+    _register_error_pages(app)
     return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask import render_template
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = (
+            f"That file is too large: at most {limit} MB can be uploaded. Split it into "
+            "smaller files, or import it with `flask users import`."
+        )
+        return render_template("error.html", title="File too large", message=message), 413
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -203,6 +203,7 @@ class ImportRow(db.Model):
     action: Mapped[str] = mapped_column(String(10))
     problems: Mapped[list] = mapped_column(JSON, default=list)  # [[column, message], ...]
     changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {"fields": {...}, "levels": [...]}
+    gains_levels: Mapped[bool] = mapped_column(default=False)
     user_id: Mapped[int | None]
 
     __table_args__ = (

@@ -43,3 +43,18 @@
   document.addEventListener("htmx:afterSettle", updateSelection);
   document.addEventListener("DOMContentLoaded", updateSelection);
 })();
+
+// The import dialog: opens when the wizard has been loaded into it; closing keeps the draft.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const dialog = document.getElementById("import-dialog");
+    if (dialog && event.detail.target.id === "import-dialog-body" && !dialog.open) {
+      dialog.showModal();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    const close = event.target.closest("[data-close-dialog]");
+    if (close) close.closest("dialog").close();
+  });
+})();

@@ -63,6 +63,7 @@ IMPORT_ROW_COLUMNS = (
     "action",
     "problems",
     "changes",
+    "gains_levels",
     "user_id",
 )
 
@@ -79,6 +80,7 @@ def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
         "action": plan.action.value,
         "problems": [[problem.column, problem.message] for problem in row.problems],
         "changes": plan.changes,
+        "gains_levels": bool(plan.gained_levels),
         "user_id": plan.user_id,
     }
 
@@ -114,6 +116,7 @@ def row_tuple(
         plan.action.value,
         problems,
         changes,
+        booleans[bool(plan.gained_levels)],
         plan.user_id,
     )
 
@@ -212,7 +215,7 @@ def _recheck(run: ImportRun, emails: set[str], always: int) -> None:
     chosen = chosen_level_names(run)
     for stored, check in zip(rows, checked, strict=True):
         record = row_record(run.id, plan_row(check, existing.get(check.email), chosen), run.fixes)
-        for key in ("email", "action", "problems", "changes", "user_id", "edited"):
+        for key in ("email", "action", "problems", "changes", "gains_levels", "user_id", "edited"):
             setattr(stored, key, record[key])
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
+from ..importing import wizard
 from ..levels.service import all_levels
 from ..models import Level, User
 from . import bp, service
@@ -28,6 +29,7 @@ def manage():
     per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 10), 200)
     page = list_users(query, per_page=per_page)
     context = {"query": query, "page": page, "levels": all_levels()}
+    context["drafts"] = [] if _wants_fragment() else wizard.drafts_of(current_user)
     if _wants_fragment():
         return render_template("users/_users_table.html", **context)
     return render_template("users/manage.html", **context)

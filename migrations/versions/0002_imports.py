@@ -78,6 +78,7 @@ def upgrade():
     sa.Column('action', sa.String(length=10), nullable=False),
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('gains_levels', sa.Boolean(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['import_id'], ['import_runs.id'], name=op.f('fk_import_rows_import_id_import_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('import_id', 'line', name=op.f('pk_import_rows'))

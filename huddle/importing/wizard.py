@@ -1,0 +1,116 @@
+"""What the wizard's steps do to a draft import, apart from checking the file (staging.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from .. import queue
+from ..extensions import db
+from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User, UserLevel
+from .staging import chosen_level_names, stage
+
+STEPS = ("template", "upload", "levels", "mails", "confirm")
+
+
+def set_levels(run: ImportRun, level_ids: list[int]) -> None:
+    """Choose the levels every imported user gets; the rows are checked again against them."""
+    valid = set(db.session.scalars(select(Level.id).where(Level.id.in_(level_ids))))
+    run.level_ids = sorted(valid)
+    stage(run)
+    db.session.commit()
+
+
+def set_mail_options(run: ImportRun, *, notify_new: bool, notify_existing: bool) -> None:
+    run.notify_new = notify_new
+    run.notify_existing = notify_existing
+    db.session.commit()
+
+
+def levels_with_counts() -> list[tuple[Level, int]]:
+    counts = dict(
+        db.session.execute(
+            select(UserLevel.level_id, func.count()).group_by(UserLevel.level_id)
+        ).all()
+    )
+    levels = db.session.scalars(select(Level).order_by(Level.name))
+    return [(level, counts.get(level.id, 0)) for level in levels]
+
+
+def mails_to_send(run: ImportRun) -> tuple[int, int]:
+    """(welcome mails, update mails) this import would send with its current options."""
+    welcome = run.new_count if run.notify_new else 0
+    updated = 0
+    if run.notify_existing:
+        updated = db.session.scalar(
+            select(func.count())
+            .select_from(ImportRow)
+            .where(
+                ImportRow.import_id == run.id,
+                ImportRow.action == RowAction.UPDATE.value,
+                ImportRow.gains_levels.is_(True),
+            )
+        )
+    return welcome, updated
+
+
+def summary_sentence(run: ImportRun) -> str:
+    """The effect of the import in one sentence, for the confirm step."""
+    welcome, updated = mails_to_send(run)
+    levels = chosen_level_names(run)
+    parts = [f"{run.new_count:,} new user{'s' if run.new_count != 1 else ''}"]
+    if levels:
+        parts.append(
+            f"{run.update_count:,} existing user{'s' if run.update_count != 1 else ''} "
+            f"change (gaining {', '.join(levels)} where they lack it)"
+        )
+    else:
+        parts.append(f"{run.update_count:,} existing users change")
+    parts.append(f"{run.unchanged_count:,} are already up to date")
+    parts.append("nobody loses anything")
+    if run.invalid_count:
+        parts.append(f"{run.invalid_count:,} invalid rows will be skipped")
+    parts.append(f"{welcome:,} welcome mails and {updated:,} update mails will be sent")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+
+
+def first_row(run: ImportRun) -> ImportRow | None:
+    """The first row that would be imported, to show the mails as its user gets them."""
+    return db.session.scalar(
+        select(ImportRow)
+        .where(ImportRow.import_id == run.id, ImportRow.action != RowAction.SKIP.value)
+        .order_by(ImportRow.line)
+        .limit(1)
+    )
+
+
+def drafts_of(admin: User) -> list[ImportRun]:
+    return db.session.scalars(
+        select(ImportRun)
+        .where(ImportRun.created_by_id == admin.id, ImportRun.status == ImportStatus.DRAFT.value)
+        .order_by(ImportRun.created_at.desc())
+    ).all()
+
+
+def start(run: ImportRun) -> bool:
+    """Queue the import once: False when it had already been started (a double click).
+
+    Raises ``queue.QueueUnavailable`` (and leaves the draft as it was) when Redis is down.
+    """
+    claimed = db.session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run.id, ImportRun.status == ImportStatus.DRAFT.value)
+        .values(status=ImportStatus.QUEUED.value)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return False
+    from ..jobs import run_import
+
+    try:
+        job = queue.enqueue(run_import, run.id, retries=0, job_timeout=3600)
+    except queue.QueueUnavailable:
+        db.session.rollback()
+        raise
+    run.job_id = job.id
+    db.session.commit()
+    return True

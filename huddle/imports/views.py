@@ -1,0 +1,285 @@
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from htmx_flask import make_response
+from sqlalchemy import func, select
+
+from .. import queue
+from ..csvio.columns import TEMPLATE_COLUMNS
+from ..csvio.writing import template_csv
+from ..extensions import db
+from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, progress, wizard
+from ..importing.staging import PREVIEW_TABS, chosen_level_names
+from ..levels.service import all_levels
+from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, RowAction, User
+from . import bp
+from .forms import MailOptionsForm, UploadForm
+
+PER_PAGE = 50
+
+
+def _run_or_404(public_id: str) -> ImportRun:
+    run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
+    return run or abort(404)
+
+
+def _draft_or_page(public_id: str) -> ImportRun | Response:
+    """The draft import, or (once started) a redirect to its page."""
+    run = _run_or_404(public_id)
+    if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
+        return _go(url_for(".detail", public_id=run.public_id))
+    return run
+
+
+def _go(url: str):
+    """Move to another step: an htmx swap keeps the dialog, a plain request redirects."""
+    if request.htmx:
+        return make_response("", location={"path": url, "target": "#wizard", "swap": "outerHTML"})
+    return redirect(url)
+
+
+def _step(template: str, step: str, status: int = 200, **context):
+    """A wizard step: only the step when htmx asks, else the step on a page of its own."""
+    context.update(step=step, steps=wizard.STEPS)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render_template(f"imports/{template}", **context), status
+    return render_template("imports/step_page.html", step_template=template, **context), status
+
+
+@bp.get("/template.csv")
+def template():
+    return Response(
+        template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="huddle-users-template.csv"'},
+    )
+
+
+@bp.get("/new")
+def new():
+    return _step("_step_template.html", "template", columns=TEMPLATE_COLUMNS)
+
+
+@bp.route("/new/upload", methods=["GET", "POST"])
+def upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        run = create_run(upload.filename or "upload.csv", upload.read(), admin=current_user)
+        return _go(url_for(".check", public_id=run.public_id))
+    return _step("_step_upload.html", "upload", 422 if form.errors else 200, form=form, run=None)
+
+
+@bp.route("/<public_id>/check", methods=["GET", "POST"])
+def check(public_id: str):
+    """Step 2 with a file: the preview (or why the file cannot be read), and a new upload."""
+    run = _draft_or_page(public_id)
+    if not isinstance(run, ImportRun):
+        return run
+    form = UploadForm()
+    if form.validate_on_submit():
+        # Another file for the same import: the levels and mail options stay.
+        replacement = create_run(form.file.data.filename, form.file.data.read(), admin=current_user)
+        replacement.level_ids = run.level_ids
+        replacement.notify_new, replacement.notify_existing = run.notify_new, run.notify_existing
+        db.session.delete(run)
+        wizard.set_levels(replacement, replacement.level_ids)
+        return _go(url_for(".check", public_id=replacement.public_id))
+    return _step("_step_upload.html", "upload", form=form, run=run, **_preview(run))
+
+
+def _preview(run: ImportRun) -> dict:
+    tab = request.args.get("tab", "all")
+    tab = tab if tab in PREVIEW_TABS else "all"
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = preview_rows(run, tab, page, PER_PAGE)
+    return {
+        "tab": tab,
+        "page": page,
+        "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        "rows": rows,
+        "columns": TEMPLATE_COLUMNS,
+    }
+
+
+@bp.get("/<public_id>/rows")
+def rows(public_id: str):
+    run = _run_or_404(public_id)
+    return render_template("imports/_preview_table.html", run=run, **_preview(run))
+
+
+@bp.post("/<public_id>/rows/<int:line>")
+def fix(public_id: str, line: int):
+    """Fix in place: one cell of one row, checked again at once."""
+    run = _draft_or_page(public_id)
+    if not isinstance(run, ImportRun):
+        return run
+    column = request.form.get("column", "")
+    row = fix_cell(run, line, column, request.form.get("value", "")[:1000])
+    if row is None:
+        abort(404)
+    return render_template(
+        "imports/_fixed_row.html", run=run, row=row, columns=TEMPLATE_COLUMNS, focus=column
+    )
+
+
+@bp.get("/<public_id>/problems.csv")
+def problems(public_id: str):
+    run = _run_or_404(public_id)
+    name = run.filename.rsplit(".", 1)[0]
+    return Response(
+        problem_rows_csv(run),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-problem-rows.csv"'},
+    )
+
+
+@bp.route("/<public_id>/levels", methods=["GET", "POST"])
+def levels(public_id: str):
+    run = _draft_or_page(public_id)
+    if not isinstance(run, ImportRun):
+        return run
+    form = FlaskForm()
+    if form.validate_on_submit():
+        ids = [int(value) for value in request.form.getlist("level_ids") if value.isdigit()]
+        wizard.set_levels(run, ids)
+        return _go(url_for(".mails", public_id=run.public_id))
+    return _step(
+        "_step_levels.html", "levels", form=form, run=run, levels=wizard.levels_with_counts()
+    )
+
+
+@bp.route("/<public_id>/mails", methods=["GET", "POST"])
+def mails(public_id: str):
+    run = _draft_or_page(public_id)
+    if not isinstance(run, ImportRun):
+        return run
+    form = MailOptionsForm(obj=run)
+    if form.validate_on_submit():
+        wizard.set_mail_options(
+            run, notify_new=form.notify_new.data, notify_existing=form.notify_existing.data
+        )
+        return _go(url_for(".confirm", public_id=run.public_id))
+    return _step("_step_mails.html", "mails", form=form, run=run, samples=_sample_mails(run))
+
+
+def _sample_mails(run: ImportRun) -> dict:
+    """The text of each mail as the first user of the file would get it."""
+    row = wizard.first_row(run)
+    if row is None:
+        return {}
+    values = row.values
+    person = User(
+        email=row.email,
+        first_name=values.get("first_name", "").strip(),
+        last_name=values.get("last_name", "").strip(),
+    )
+    levels = chosen_level_names(run)
+    return {
+        "email": row.email,
+        "welcome": render_template(
+            "mail/import_welcome.txt", user=person, link="https://…/set-password/…", levels=levels
+        ),
+        "updated": render_template(
+            "mail/import_updated.txt",
+            user=person,
+            levels_gained=levels or ["(the new levels)"],
+            login=url_for("auth.login", _external=True),
+        ),
+    }
+
+
+@bp.route("/<public_id>/confirm", methods=["GET", "POST"])
+def confirm(public_id: str):
+    run = _draft_or_page(public_id)
+    if not isinstance(run, ImportRun):
+        return run
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            wizard.start(run)
+        except queue.QueueUnavailable:
+            flash(
+                "The background queue is unavailable. Your import is saved: try again in a moment.",
+                "error",
+            )
+            return _step(
+                "_step_confirm.html",
+                "confirm",
+                503,
+                form=form,
+                run=run,
+                sentence=wizard.summary_sentence(run),
+            )
+        page = url_for(".detail", public_id=run.public_id)
+        return make_response("", redirect=page) if request.htmx else redirect(page)
+    return _step(
+        "_step_confirm.html", "confirm", form=form, run=run, sentence=wizard.summary_sentence(run)
+    )
+
+
+@bp.post("/<public_id>/discard")
+def discard(public_id: str):
+    run = _draft_or_page(public_id)
+    if not isinstance(run, ImportRun):
+        return run
+    db.session.delete(run)
+    db.session.commit()
+    flash("The draft import was deleted.", "info")
+    return redirect(url_for("users.manage"))
+
+
+@bp.get("/<public_id>")
+def detail(public_id: str):
+    run = _run_or_404(public_id)
+    if run.status == ImportStatus.DRAFT:
+        return redirect(url_for(".check", public_id=run.public_id))
+    return render_template("imports/detail.html", run=run, **_outcome(run))
+
+
+@bp.get("/<public_id>/progress")
+def progress_part(public_id: str):
+    run = _run_or_404(public_id)
+    if run.is_finished and request.htmx:
+        # Done: reload the whole page once, to show the outcome.
+        return make_response("", refresh=True)
+    return render_template("imports/_progress.html", run=run, progress=progress.read(run.id))
+
+
+def _outcome(run: ImportRun) -> dict:
+    rows = []
+    mail_counts = {}
+    if run.status == ImportStatus.DONE:
+        rows = db.session.scalars(
+            select(ImportRow)
+            .where(
+                ImportRow.import_id == run.id,
+                ImportRow.action.in_([RowAction.SKIP.value, RowAction.UPDATE.value]),
+            )
+            .order_by(ImportRow.line)
+            .limit(500)
+        ).all()
+        mail_counts = dict(
+            db.session.execute(
+                select(ImportMail.status, func.count())
+                .where(ImportMail.import_id == run.id)
+                .group_by(ImportMail.status)
+            ).all()
+        )
+    return {
+        "rows": rows,
+        "mail_counts": mail_counts,
+        "levels": chosen_level_names(run),
+        "progress": progress.read(run.id),
+    }
+
+
+@bp.get("")
+def index():
+    runs = db.session.scalars(
+        select(ImportRun).order_by(ImportRun.created_at.desc()).limit(200)
+    ).all()
+    names = {level.id: level.name for level in all_levels()}
+    return render_template("imports/index.html", runs=runs, level_names=names)
