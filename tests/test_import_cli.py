@@ -1,0 +1,65 @@
+"""`flask users import`: the JSON report and exit codes of DESIGN §5."""
+
+import json
+
+from sqlalchemy import select
+
+from huddle.extensions import db
+from huddle.models import Level, User
+
+from .conftest import make_user
+from .import_helpers import csv_file
+
+
+def _invoke(app, tmp_path, data: bytes, *args):
+    path = tmp_path / "people.csv"
+    path.write_bytes(data)
+    return app.test_cli_runner().invoke(args=["users", "import", str(path), *args])
+
+
+def test_json_report_with_new_existing_and_invalid_rows(app, app_ctx, tmp_path):
+    db.session.add(Level(name="Basis"))
+    db.session.commit()
+    make_user("piet@x.nl", first_name="Piet", last_name="Berg")
+    data = csv_file("jan@x.nl;Jan;;Jansen;;;;;", "", "PIET@x.nl;Piet;;Berg;;;;;", "bad;A;;B;;;;;")
+    result = _invoke(app, tmp_path, data, "--json", "--level", "basis")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "ok" and report["file_error"] is None
+    assert report["summary"] == {"rows": 3, "new": 1, "existing": 1, "invalid": 1}
+    assert [(r["line"], r["email"], r["action"]) for r in report["rows"]] == [
+        (2, "jan@x.nl", "create"),
+        (4, "piet@x.nl", "update"),
+        (5, "bad", "skip"),
+    ]
+    assert report["rows"][2]["errors"][0]["column"] == "email"
+    db.session.expire_all()
+    jan = db.session.scalar(select(User).where(User.email == "jan@x.nl"))
+    assert [level.name for level in jan.levels] == ["Basis"]
+
+
+def test_dry_run_changes_nothing(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, csv_file("jan@x.nl;Jan;;Jansen;;;;;"), "--dry-run", "--json")
+    assert json.loads(result.output)["rows"][0]["action"] == "create"
+    assert db.session.scalar(select(User).where(User.email == "jan@x.nl")) is None
+
+
+def test_rejected_file_exits_1_with_the_reason(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, b"email,first_name,last_name\na@x.nl,A,B\n", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["status"] == "rejected"
+    assert "separated by commas" in report["file_error"]
+    assert report["rows"] == []
+
+
+def test_unknown_level_is_a_usage_error(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, csv_file("jan@x.nl;Jan;;Jansen;;;;;"), "--level", "Nope")
+    assert result.exit_code == 2
+    assert "There is no level “Nope”" in result.output
+
+
+def test_text_report_lists_problems_by_line(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, csv_file("jan@x.nl;;;Jansen;;;;;"))
+    assert "line 2, first_name: The first name is missing" in result.output
+    assert result.output.rstrip().endswith("Imported.")
