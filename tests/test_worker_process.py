@@ -1,13 +1,12 @@
 """The real `flask worker` command, as a separate process forking a child per job."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from huddle import jobs, queue
 
-from .conftest import make_user, wait_for_mail
+from .conftest import make_user, wait_for_mail, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,19 +15,10 @@ def test_worker_command_runs_a_mail_job_in_a_forked_child(app, app_ctx, smtp_sin
     user = make_user("worker@example.org", first_name="Wim")
     queue.enqueue(jobs.mail_set_password_link, user.id)
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "HUDDLE_INSTANCE_PATH": os.environ["HUDDLE_INSTANCE_PATH"],  # same embedded Redis
-        "RQ_QUEUE": app.config["RQ_QUEUE"],
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_sink["port"]),
-        "HUDDLE_BASE_URL": "http://huddle.test",
-    }
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
         cwd=ROOT,
-        env=env,
+        env=worker_env(app, smtp_sink),
         capture_output=True,
         text=True,
         timeout=60,

@@ -120,8 +120,9 @@ def fix(public_id: str, line: int):
     row = fix_cell(run, line, column, request.form.get("value", "")[:1000])
     if row is None:
         abort(404)
+    tab = request.form.get("tab", "all")
     return render_template(
-        "imports/_fixed_row.html", run=run, row=row, columns=TEMPLATE_COLUMNS, focus=column
+        "imports/_fixed_row.html", run=run, row=row, columns=TEMPLATE_COLUMNS, focus=column, tab=tab
     )
 
 
