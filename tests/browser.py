@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from .conftest import worker_env
+from .processes import worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
+
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic has nowhere to go on a closed network; turn it off.

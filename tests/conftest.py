@@ -190,15 +190,5 @@ def wait_for_mail(outbox: Path, count: int = 1, timeout: float = 5.0):
     raise AssertionError(f"expected {count} mail(s), the SMTP server got {len(messages)}")
 
 
-def worker_env(app, smtp_sink) -> dict:
-    """The environment for a `flask worker` process that shares this test's database,
-    embedded Redis and SMTP server."""
-    return {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "HUDDLE_INSTANCE_PATH": os.environ["HUDDLE_INSTANCE_PATH"],
-        "RQ_QUEUE": app.config["RQ_QUEUE"],
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_sink["port"]),
-        "HUDDLE_BASE_URL": app.config["HUDDLE_BASE_URL"],
-    }
+# The browser harness's fixtures (tests/browser.py), registered once for every test module.
+from .browser import browser, live_server, page, worker_process  # noqa: E402,F401

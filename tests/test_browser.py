@@ -4,11 +4,10 @@ import re
 
 from playwright.sync_api import expect
 
-from .browser import browser, live_server, page  # noqa: F401  (fixtures)
 from .conftest import ADMIN_PASSWORD, make_user
 
 
-def test_log_in_search_and_select_two_users(page, admin, app_ctx):  # noqa: F811
+def test_log_in_search_and_select_two_users(page, admin, app_ctx):
     for i in range(60):
         make_user(f"person{i}@example.org", first_name="Person", last_name=f"Number {i}")
     for first in ("Jan", "Janneke", "Johan"):

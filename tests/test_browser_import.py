@@ -8,12 +8,11 @@ from sqlalchemy import select
 from huddle.extensions import db
 from huddle.models import Level, User
 
-from .browser import browser, live_server, page, worker_process  # noqa: F401  (fixtures)
 from .conftest import ADMIN_PASSWORD, make_user
 from .import_helpers import csv_file
 
 
-def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path, worker_process):  # noqa: F811
+def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path, worker_process):
     db.session.add(Level(name="Basis"))
     db.session.commit()
     make_user("piet@bakkerij.nl", first_name="Piet", last_name="Berg")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from huddle import jobs, queue
 
-from .conftest import make_user, wait_for_mail, worker_env
+from .conftest import make_user, wait_for_mail
+from .processes import worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
