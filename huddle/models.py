@@ -7,7 +7,16 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -57,6 +66,9 @@ class User(UserMixin, db.Model):
     )
 
     __table_args__ = (
+        # Addresses are unique and stored lower-case; together this makes the database itself
+        # refuse a "Jan@X.nl" next to "jan@x.nl", even if some code path forgot to normalise.
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
         # Sorting the users list by name walks this index; it also covers the id (see users/).
         Index("ix_users_name_order", "last_name", "first_name", "id"),
         Index("ix_users_created_order", "created_at", "id"),
@@ -78,11 +90,6 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
-
-
-# Addresses are stored normalised; this makes the database itself refuse a second
-# "Jan@X.nl" next to "jan@x.nl" even if some code path forgot to normalise.
-Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 
 class Level(db.Model):

@@ -67,12 +67,19 @@ class CsvTable:
     def _source_rows(self) -> Iterator[SourceRow]:
         width = len(self.columns)
         mapped = [(i, name) for i, name in enumerate(self.columns) if name]
+        every_column_mapped = len(mapped) == width
         for line, cells in self._records:
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 self.blank_lines += 1
                 continue
-            values = {name: cells[i] if i < len(cells) else "" for i, name in mapped}
-            extra = sum(1 for cell in cells[width:] if cell.strip())
+            if every_column_mapped:
+                # The usual file: zip pairs titles and cells (a short row just has fewer).
+                values = dict(zip(self.columns, cells))  # noqa: B905
+            else:
+                values = {name: cells[i] for i, name in mapped if i < len(cells)}
+            extra = 0
+            if len(cells) > width:
+                extra = sum(1 for cell in cells[width:] if cell.strip())
             yield SourceRow(line, values, extra)
 
 

@@ -136,7 +136,8 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
                     Problem(column, f"“{value}” is not a valid e-mail address: {error}")
                 )
     levels = []
-    for name in clean(row.values.get("levels", "")).split(LEVEL_SEPARATOR):
+    raw_levels = clean(values.get("levels", ""))
+    for name in raw_levels.split(LEVEL_SEPARATOR) if raw_levels else ():
         name = name.strip()
         if not name:
             continue

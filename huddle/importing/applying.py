@@ -12,6 +12,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from operator import itemgetter
 
 from sqlalchemy import delete, select
 
@@ -103,6 +104,7 @@ def _apply(run: ImportRun, progress: Progress) -> None:
 
 
 USER_INSERT_COLUMNS = (*USER_COLUMNS, "is_admin", "password_hash", "created_at", "updated_at")
+user_values = itemgetter(*USER_COLUMNS)  # a user dict → its values, in USER_COLUMNS order
 GRANT_COLUMNS = ("user_id", "level_id", "granted_at", "granted_via", "granted_by_id")
 MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_error", "levels_gained")
 
@@ -110,19 +112,19 @@ MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_erro
 def _write(run: ImportRun, plans: list[RowPlan], level_ids: dict[str, int], now) -> None:
     """One batch: new users, changed fields, added levels, the row outcomes, the mails owed."""
     creates = [plan for plan in plans if plan.action == RowAction.CREATE]
-    no = db_value(User.is_admin, False)
     if creates:
+        tail = (db_value(User.is_admin, False), "", now, now)
         insert_many(
             User.__table__,
             USER_INSERT_COLUMNS,
-            [(*(p.row.user[c] for c in USER_COLUMNS), no, "", now, now) for p in creates],
+            [user_values(p.row.user) + tail for p in creates],
         )
-        new_ids = db.session.execute(
-            select(User.email, User.id).where(User.email.in_([p.row.email for p in creates]))
+        emails = [p.row.user["email"] for p in creates]
+        ids = dict(
+            db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all()
         )
-        ids = dict(new_ids.all())
-        for plan in creates:
-            plan.user_id = ids[plan.row.email]
+        for plan, email in zip(creates, emails, strict=True):
+            plan.user_id = ids[email]
 
     # Updates grouped by which columns change, so that each group is one executemany.
     by_columns: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
@@ -134,12 +136,12 @@ def _write(run: ImportRun, plans: list[RowPlan], level_ids: dict[str, int], now)
     for columns, rows in by_columns.items():
         update_many(User.__table__, (*columns, "updated_at"), rows)
 
-    granted_via = GrantSource.IMPORT.value
+    granted_via, run_id = GrantSource.IMPORT.value, run.id
     insert_many(
         UserLevel.__table__,
         GRANT_COLUMNS,
         [
-            (plan.user_id, level_ids[name], now, granted_via, run.id)
+            (plan.user_id, level_ids[name], now, granted_via, run_id)
             for plan in plans
             for name in plan.gained_levels
         ],
@@ -148,10 +150,11 @@ def _write(run: ImportRun, plans: list[RowPlan], level_ids: dict[str, int], now)
     store_rows(run.id, plans, run.fixes, outcome=True)
 
     mails = []
-    for plan in plans:
-        if plan.action == RowAction.CREATE and run.notify_new:
-            mails.append((run.id, plan.user_id, MailKind.WELCOME.value, "pending", 0, "", "[]"))
-        elif plan.action == RowAction.UPDATE and plan.gained_levels and run.notify_existing:
+    notify_new, notify_existing = run.notify_new, run.notify_existing
+    for plan in plans if notify_new or notify_existing else ():
+        if plan.action == RowAction.CREATE and notify_new:
+            mails.append((run_id, plan.user_id, MailKind.WELCOME.value, "pending", 0, "", "[]"))
+        elif plan.action == RowAction.UPDATE and plan.gained_levels and notify_existing:
             levels = json.dumps(plan.gained_levels, ensure_ascii=False)
-            mails.append((run.id, plan.user_id, MailKind.UPDATED.value, "pending", 0, "", levels))
+            mails.append((run_id, plan.user_id, MailKind.UPDATED.value, "pending", 0, "", levels))
     insert_many(ImportMail.__table__, MAIL_COLUMNS, mails, ignore_conflicts=True)

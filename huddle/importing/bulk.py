@@ -18,7 +18,8 @@ from ..extensions import db
 
 def db_value(column, value):
     """``value`` as the driver should get it for ``column`` (e.g. a datetime for SQLite)."""
-    processor = column.type.bind_processor(db.session.get_bind().dialect)
+    dialect = db.session.get_bind().dialect
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
     return processor(value) if processor else value
 
 

@@ -46,9 +46,9 @@ class RowPlan:
 
 def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[str]) -> RowPlan:
     """The plan for one checked row; ``chosen`` are the levels picked for the whole import."""
-    if not row.valid:
+    if row.problems:
         return RowPlan(row, RowAction.SKIP)
-    wanted = list(dict.fromkeys([*chosen, *row.levels]))
+    wanted = list(dict.fromkeys([*chosen, *row.levels])) if row.levels else list(chosen)
     if existing is None:
         return RowPlan(row, RowAction.CREATE, gained_levels=wanted)
     changes = {
@@ -115,5 +115,9 @@ def iter_plans(
     levels = known_levels()
     checked = mark_duplicates(validate_row(row, levels) for row in apply_fixes(table.rows(), fixes))
     for batch in _batches(checked, BATCH_SIZE):
-        existing = load_existing(row.email for row in batch if row.valid)
-        yield [plan_row(row, existing.get(row.email), chosen) for row in batch]
+        emails = [row.user["email"] for row in batch]
+        existing = load_existing(row.user["email"] for row in batch if not row.problems)
+        yield [
+            plan_row(row, existing.get(email), chosen)
+            for row, email in zip(batch, emails, strict=True)
+        ]

@@ -39,14 +39,13 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('email = lower(email)', name=op.f('ck_users_email_lower_case')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index('ix_users_created_order', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_users_name_order', ['last_name', 'first_name', 'id'], unique=False)
-    # E-mail addresses are unique whatever their case (autogenerate cannot see this index).
-    op.create_index('uq_users_email_lower', 'users', [sa.text('lower(email)')], unique=True)
 
     op.create_table('user_levels',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -72,6 +71,5 @@ def downgrade():
         batch_op.drop_index('ix_users_name_order')
         batch_op.drop_index('ix_users_created_order')
 
-    op.drop_index('uq_users_email_lower', table_name='users')
     op.drop_table('users')
     op.drop_table('levels')
