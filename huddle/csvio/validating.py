@@ -17,6 +17,7 @@ from .reading import SourceRow
 from .writing import unneutralise
 
 USER_COLUMNS = tuple(MAX_LENGTH)  # the columns stored on the user (all but "levels")
+_RULES = tuple((column, MAX_LENGTH[column], column in REQUIRED_COLUMNS) for column in USER_COLUMNS)
 
 # Characters nobody means to type: control characters (line breaks excepted, Excel keeps them
 # inside a cell), zero-width and direction marks, BOMs.
@@ -93,15 +94,13 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     problems: list[Problem] = []
     user = {}
     values = row.values
-    for column in USER_COLUMNS:
+    for column, limit, required in _RULES:
         value = values.get(column, "").strip()
-        if value[:1] == "'":
+        if value.startswith("'"):
             value = unneutralise(value)
-        if column == "language":
-            value = value.lower()
         user[column] = value
         if not value:
-            if column in REQUIRED_COLUMNS:
+            if required:
                 problems.append(
                     Problem(column, f"The {LABELS[column]} is missing; every user needs one.")
                 )
@@ -120,21 +119,20 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
                     )
                 )
                 continue
-        if len(value) > MAX_LENGTH[column]:
+        if len(value) > limit:
             problems.append(
                 Problem(
                     column,
-                    f"Too long: {len(value)} characters where at most {MAX_LENGTH[column]} fit. "
-                    "Shorten it.",
+                    f"Too long: {len(value)} characters where at most {limit} fit. Shorten it.",
                 )
             )
-            continue
-        if column == "email":
-            user["email"], error = check_email(value)
-            if error:
-                problems.append(
-                    Problem(column, f"“{value}” is not a valid e-mail address: {error}")
-                )
+    email = user["email"]
+    # The address is checked last, and only when it passed the checks above.
+    if email and not any(problem.column == "email" for problem in problems):
+        user["email"], error = check_email(email)
+        if error:
+            problems.append(Problem("email", f"“{email}” is not a valid e-mail address: {error}"))
+    user["language"] = user["language"].lower()
     levels = []
     raw_levels = clean(values.get("levels", ""))
     for name in raw_levels.split(LEVEL_SEPARATOR) if raw_levels else ():
