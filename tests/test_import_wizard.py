@@ -276,3 +276,33 @@ def test_preview_tabs_and_pages(admin_client, levels):
     assert 'id="row-122"' in invalid and 'id="row-2"' not in invalid
     page3 = admin_client.get(f"/imports/{public_id}/rows?tab=new&page=3").get_data(as_text=True)
     assert 'id="row-102"' in page3 and "Page 3 of 3" in page3
+
+
+def test_report_mail_attaches_the_skipped_rows_and_the_page_shows_progress_then_outcome(
+    admin_client, app, levels, smtp_sink
+):
+    _, public_id = upload(admin_client, csv_file("ok@x.nl;Olga;;Ok;;;;;", "bad;Bert;;Bad;;;;;"))
+    walk_to_start(admin_client, public_id, notify_new=False, notify_existing=False)
+    start(admin_client, public_id)
+    queued = admin_client.get(f"/imports/{public_id}/progress").get_data(as_text=True)
+    assert "Waiting for a worker" in queued
+    assert '<progress class="progressbar"' in queued and 'hx-trigger="every 1s"' in queued
+
+    run_worker(app)
+    finished = admin_client.get(f"/imports/{public_id}/progress", headers={"HX-Request": "true"})
+    assert finished.headers["HX-Refresh"] == "true"  # the page reloads to show the outcome
+    page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
+    assert "users created" in page and "“bad” is not a valid e-mail address" in page
+
+    [report] = wait_for_mail(smtp_sink["outbox"])
+    [(name, kind, payload)] = report.attachments
+    assert name.startswith("problem-rows-") and kind == "text/csv"
+    assert "bad;Bert;;Bad" in payload.decode("utf-8-sig")
+
+
+def test_history_lists_imports_with_who_levels_and_counts(admin_client, app, levels):
+    _, public_id = upload(admin_client, csv_file("ok@x.nl;Olga;;Ok;;;;;"), filename="leden.csv")
+    walk_to_start(admin_client, public_id, level_ids=[levels["Pro"].id])
+    html = admin_client.get("/imports").get_data(as_text=True)
+    assert "leden.csv" in html and "admin@example.org" in html
+    assert '<span class="tag">Pro</span>' in html and "draft" in html
