@@ -69,7 +69,10 @@ def summary_sentence(run: ImportRun) -> str:
     parts.append("nobody loses anything")
     if run.invalid_count:
         parts.append(f"{run.invalid_count:,} invalid rows will be skipped")
-    parts.append(f"{welcome:,} welcome mails and {updated:,} update mails will be sent")
+    parts.append(
+        f"{welcome:,} welcome mail{'s' if welcome != 1 else ''} and {updated:,} update "
+        f"mail{'s' if updated != 1 else ''} will be sent"
+    )
     return ", ".join(parts[:-1]) + " and " + parts[-1] + "."
 
 
