@@ -58,7 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_error_pages(app: Flask) -> None:
-    from flask import render_template
+    from flask import render_template, request
+    from htmx_flask import make_response
+    from markupsafe import escape
     from werkzeug.exceptions import RequestEntityTooLarge
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -68,6 +70,10 @@ def _register_error_pages(app: Flask) -> None:
             f"That file is too large: at most {limit} MB can be uploaded. Split it into "
             "smaller files, or import it with `flask users import`."
         )
+        if getattr(request, "htmx", False):
+            # Show it in the upload form the admin is looking at.
+            fragment = f'<p class="errors" role="alert">{escape(message)}</p>'
+            return make_response(fragment, retarget="#wizard .upload", reswap="beforeend")
         return render_template("error.html", title="File too large", message=message), 413
 
 

@@ -1,5 +1,6 @@
 """The import wizard over HTTP, with a real worker on the real Redis and a real SMTP server."""
 
+import io
 import re
 
 import pytest
@@ -306,3 +307,19 @@ def test_history_lists_imports_with_who_levels_and_counts(admin_client, app, lev
     html = admin_client.get("/imports").get_data(as_text=True)
     assert "leden.csv" in html and "admin@example.org" in html
     assert '<span class="tag">Pro</span>' in html and "draft" in html
+
+
+def test_a_file_over_the_size_limit_gets_a_clear_message(admin_client, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    try:
+        data = csv_file(*(f"user{i}@example.org;A;;B;;;;;" for i in range(40_000)))
+        response = admin_client.post(
+            "/imports/new/upload",
+            data={"csrf_token": admin_client.csrf, "file": (io.BytesIO(data), "big.csv")},
+            content_type="multipart/form-data",
+            headers={"HX-Request": "true"},
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
+    assert response.headers["HX-Retarget"] == "#wizard .upload"
+    assert "That file is too large: at most 1 MB can be uploaded" in response.get_data(as_text=True)

@@ -104,15 +104,17 @@ def start(run: ImportRun) -> bool:
         .where(ImportRun.id == run.id, ImportRun.status == ImportStatus.DRAFT.value)
         .values(status=ImportStatus.QUEUED.value)
     ).rowcount
+    # Committed before the job is queued, so the worker never sees a draft.
+    db.session.commit()
     if not claimed:
-        db.session.rollback()
         return False
     from ..jobs import run_import
 
     try:
         job = queue.enqueue(run_import, run.id, retries=0, job_timeout=3600)
     except queue.QueueUnavailable:
-        db.session.rollback()
+        run.status = ImportStatus.DRAFT
+        db.session.commit()
         raise
     run.job_id = job.id
     db.session.commit()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -129,7 +131,8 @@ def fix(public_id: str, line: int):
 @bp.get("/<public_id>/problems.csv")
 def problems(public_id: str):
     run = _run_or_404(public_id)
-    name = run.filename.rsplit(".", 1)[0]
+    # The name comes from the admin's upload: keep only characters safe in a header.
+    name = re.sub(r"[^\w.-]+", "_", run.filename.rsplit(".", 1)[0])[:80] or "import"
     return Response(
         problem_rows_csv(run),
         mimetype="text/csv",
