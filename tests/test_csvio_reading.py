@@ -105,3 +105,11 @@ def test_an_absurdly_long_line_is_refused_quickly():
         list(open_csv(data).rows())
     assert info.value.code == "line_too_long"
     assert info.value.line == 2
+
+
+def test_line_endings_lf_crlf_and_old_mac_cr_are_all_read():
+    for ending in ("\n", "\r\n", "\r"):
+        text = ending.join([HEADER, "a@x.nl;A;;B", "", "b@x.nl;C;;D"]) + ending
+        table, rows = _rows(text)
+        assert [(row.line, row.values["email"]) for row in rows] == [(2, "a@x.nl"), (4, "b@x.nl")]
+        assert table.blank_lines == 1

@@ -7,7 +7,6 @@ how to fix it; problems of single rows are left to validating.py.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -119,9 +118,22 @@ def _check_not_binary(data: bytes) -> None:
         )
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings (LF, CRLF or CR), one at a time.
+
+    Unlike io.StringIO, which copies the text at four bytes a character, this keeps one
+    copy of a large file in memory.
+    """
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, cells) for every record, blank ones included."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER)
+    reader = csv.reader(_lines(text), delimiter=DELIMITER)
     line = 1
     try:
         for cells in reader:
