@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import os
 import random
 import sqlite3
@@ -37,24 +36,13 @@ LEVELS = ("Basis", "Verdieping")
 
 def make_file(rows: int, path: Path) -> None:
     """A file like an admin's: Dutch names, some infixes, phones, 10 % existing addresses."""
+    from huddle.csvio.columns import TEMPLATE_COLUMNS
     from huddle.demo import FIRST_NAMES, INFIXES, LAST_NAMES, ORGANISATIONS
 
     rng = random.Random(rows)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-        writer.writerow(
-            [
-                "email",
-                "first_name",
-                "infix",
-                "last_name",
-                "phone",
-                "organisation",
-                "job_title",
-                "language",
-                "levels",
-            ]
-        )
+        writer.writerow(TEMPLATE_COLUMNS)
         for i in range(rows):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             writer.writerow(
@@ -174,9 +162,8 @@ def measure_baseline(path: Path, db_file: Path, rows: int) -> float:
     t0 = time.perf_counter()
     level_ids = dict(conn.execute("SELECT name, id FROM levels"))
     chosen = [level_ids[name] for name in LEVELS]
-    reader = csv.reader(
-        io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"
-    )
+    handle = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(handle, delimiter=";")
     next(reader)
     now = "2026-01-01 00:00:00"
     batch = []

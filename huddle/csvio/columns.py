@@ -30,6 +30,9 @@ MAX_LENGTH = {
     "language": 10,
 }
 
+# The columns stored on the user (all but "levels"), in template order.
+USER_COLUMNS = tuple(MAX_LENGTH)
+
 # What the admin sees for each column in messages.
 LABELS = {
     "email": "e-mail address",

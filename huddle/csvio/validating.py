@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from .columns import LABELS, LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS
+from .columns import LABELS, LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS, USER_COLUMNS
 from .reading import SourceRow
 from .writing import unneutralise
 
-USER_COLUMNS = tuple(MAX_LENGTH)  # the columns stored on the user (all but "levels")
 _RULES = tuple((column, MAX_LENGTH[column], column in REQUIRED_COLUMNS) for column in USER_COLUMNS)
 
 # Characters nobody means to type: control characters (line breaks excepted, Excel keeps them

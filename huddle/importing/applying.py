@@ -16,8 +16,8 @@ from operator import itemgetter
 
 from sqlalchemy import delete, select
 
+from ..csvio.columns import USER_COLUMNS
 from ..csvio.reading import FileProblem, open_csv
-from ..csvio.validating import USER_COLUMNS
 from ..extensions import db
 from ..models import (
     GrantSource,

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..csvio.columns import USER_COLUMNS
 from ..csvio.reading import CsvTable, SourceRow
-from ..csvio.validating import USER_COLUMNS, CheckedRow, mark_duplicates, validate_row
+from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..extensions import db
 from ..models import Level, RowAction, User, UserLevel
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,12 +28,18 @@ def _run_or_404(public_id: str) -> ImportRun:
     return run or abort(404)
 
 
-def _draft_or_page(public_id: str) -> ImportRun | Response:
-    """The draft import, or (once started) a redirect to its page."""
-    run = _run_or_404(public_id)
-    if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
-        return _go(url_for(".detail", public_id=run.public_id))
-    return run
+def draft_step(view):
+    """For the wizard's steps: the view gets the draft import; once the import has started,
+    every step sends the admin to the import's own page instead."""
+
+    @wraps(view)
+    def wrapper(public_id: str, **kwargs):
+        run = _run_or_404(public_id)
+        if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
+            return _go(url_for(".detail", public_id=run.public_id))
+        return view(run, **kwargs)
+
+    return wrapper
 
 
 def _go(url: str):
@@ -75,11 +82,9 @@ def upload():
 
 
 @bp.route("/<public_id>/check", methods=["GET", "POST"])
-def check(public_id: str):
+@draft_step
+def check(run: ImportRun):
     """Step 2 with a file: the preview (or why the file cannot be read), and a new upload."""
-    run = _draft_or_page(public_id)
-    if not isinstance(run, ImportRun):
-        return run
     form = UploadForm()
     if form.validate_on_submit():
         # Another file for the same import: the levels and mail options stay.
@@ -113,11 +118,9 @@ def rows(public_id: str):
 
 
 @bp.post("/<public_id>/rows/<int:line>")
-def fix(public_id: str, line: int):
+@draft_step
+def fix(run: ImportRun, line: int):
     """Fix in place: one cell of one row, checked again at once."""
-    run = _draft_or_page(public_id)
-    if not isinstance(run, ImportRun):
-        return run
     column = request.form.get("column", "")
     row = fix_cell(run, line, column, request.form.get("value", "")[:1000])
     if row is None:
@@ -141,10 +144,8 @@ def problems(public_id: str):
 
 
 @bp.route("/<public_id>/levels", methods=["GET", "POST"])
-def levels(public_id: str):
-    run = _draft_or_page(public_id)
-    if not isinstance(run, ImportRun):
-        return run
+@draft_step
+def levels(run: ImportRun):
     form = FlaskForm()
     if form.validate_on_submit():
         ids = [int(value) for value in request.form.getlist("level_ids") if value.isdigit()]
@@ -156,10 +157,8 @@ def levels(public_id: str):
 
 
 @bp.route("/<public_id>/mails", methods=["GET", "POST"])
-def mails(public_id: str):
-    run = _draft_or_page(public_id)
-    if not isinstance(run, ImportRun):
-        return run
+@draft_step
+def mails(run: ImportRun):
     form = MailOptionsForm(obj=run)
     if form.validate_on_submit():
         wizard.set_mail_options(
@@ -196,10 +195,8 @@ def _sample_mails(run: ImportRun) -> dict:
 
 
 @bp.route("/<public_id>/confirm", methods=["GET", "POST"])
-def confirm(public_id: str):
-    run = _draft_or_page(public_id)
-    if not isinstance(run, ImportRun):
-        return run
+@draft_step
+def confirm(run: ImportRun):
     form = FlaskForm()
     if form.validate_on_submit():
         try:
@@ -225,10 +222,8 @@ def confirm(public_id: str):
 
 
 @bp.post("/<public_id>/discard")
-def discard(public_id: str):
-    run = _draft_or_page(public_id)
-    if not isinstance(run, ImportRun):
-        return run
+@draft_step
+def discard(run: ImportRun):
     db.session.delete(run)
     db.session.commit()
     flash("The draft import was deleted.", "info")

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..csvio.columns import USER_COLUMNS
 from ..extensions import db
 from ..models import GrantSource, Level, User, UserLevel, normalise_email
 
-EDITABLE_FIELDS = (
-    "email",
-    "first_name",
-    "infix",
-    "last_name",
-    "phone",
-    "organisation",
-    "job_title",
-    "language",
-)
+# An admin edits the same fields an import fills.
+EDITABLE_FIELDS = USER_COLUMNS
 
 
 def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
