@@ -6,7 +6,9 @@ how to fix it; problems of single rows are left to validating.py.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,17 +91,33 @@ def clean_title(title: str) -> str:
     return re.sub(r"[\s\-]+", "_", title)
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text of the file and the encoding it was read with."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
+def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether ``data`` is valid UTF-8, checked a chunk at a time (no copy of the text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        return data.decode("utf-8"), "UTF-8"
+        for start in range(0, len(data), chunk):
+            decoder.decode(data[start : start + chunk])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
+        return False
+    return True
+
+
+def text_lines(data: bytes) -> tuple[Iterator[str], str]:
+    """The file's lines (with their LF, CRLF or CR endings), decoded as they are read, and
+    the name of the encoding. Decoding as we go keeps a large file in memory once, as bytes.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        codec, name = "utf-8-sig", "UTF-8"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec, name = "utf-16", "UTF-16"
+    elif _is_utf8(data):
+        codec, name = "utf-8", "UTF-8"
+    else:
         # Excel's "CSV (semicolon)" on Dutch Windows writes Windows-1252.
-        return data.decode("cp1252", errors="replace"), "Windows-1252"
+        codec, name = "cp1252", "Windows-1252"
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, errors="replace", newline="")
+    return stream, name
 
 
 def _check_not_binary(data: bytes) -> None:
@@ -118,22 +136,9 @@ def _check_not_binary(data: bytes) -> None:
         )
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` with their endings (LF, CRLF or CR), one at a time.
-
-    Unlike io.StringIO, which copies the text at four bytes a character, this keeps one
-    copy of a large file in memory.
-    """
-    for match in _LINE.finditer(text):
-        yield match.group()
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+def _records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, cells) for every record, blank ones included."""
-    reader = csv.reader(_lines(text), delimiter=DELIMITER)
+    reader = csv.reader(lines, delimiter=DELIMITER)
     line = 1
     try:
         for cells in reader:
@@ -244,8 +249,8 @@ def open_csv(data: bytes) -> CsvTable:
             "empty", "The file is empty.", "Fill in the template and upload it again."
         )
     _check_not_binary(data)
-    text, encoding = decode(data)
-    records = _records(text)
+    lines, encoding = text_lines(data)
+    records = _records(lines)
     csv.field_size_limit(MAX_FIELD_SIZE)
 
     header: list[str] | None = None
