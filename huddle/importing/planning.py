@@ -18,7 +18,7 @@ from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..extensions import db
 from ..models import Level, RowAction, User, UserLevel
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 @dataclass(slots=True)
