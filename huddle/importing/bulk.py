@@ -58,3 +58,14 @@ def update_many(table: Table, columns: Sequence[str], rows: list[tuple]) -> None
     assignments = ", ".join(f"{quote(name)} = {mark}" for name in columns)
     sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE id = {mark}"
     connection.exec_driver_sql(sql, rows)
+
+
+def select_in(query: str, values: list) -> list[tuple]:
+    """Run ``query`` (SQL ending in "IN") on the driver with ``values`` as the list: rows as
+    tuples. SQLAlchemy would compile one bind parameter per value, which costs more than the
+    lookup itself for thousands of addresses."""
+    if not values:
+        return []
+    connection = db.session.connection()
+    marks = ", ".join([_placeholder(connection.dialect)] * len(values))
+    return connection.exec_driver_sql(f"{query} ({marks})", tuple(values)).fetchall()

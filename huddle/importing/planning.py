@@ -16,7 +16,8 @@ from ..csvio.columns import USER_COLUMNS
 from ..csvio.reading import CsvTable, SourceRow
 from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..extensions import db
-from ..models import Level, RowAction, User, UserLevel
+from ..models import Level, RowAction
+from .bulk import select_in
 
 BATCH_SIZE = 5000
 
@@ -62,25 +63,22 @@ def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[st
     return RowPlan(row, action, existing.id, changes, gained)
 
 
+_EXISTING_QUERY = f"SELECT id, {', '.join(USER_COLUMNS)} FROM users WHERE email IN"
+_LEVELS_QUERY = (
+    "SELECT user_levels.user_id, levels.name FROM user_levels"
+    " JOIN levels ON levels.id = user_levels.level_id WHERE user_levels.user_id IN"
+)
+
+
 def load_existing(emails: Iterable[str]) -> dict[str, ExistingUser]:
     """The users with these (normalised) addresses, with their level names: two queries."""
-    emails = list({email for email in emails if email})
-    if not emails:
-        return {}
-    columns = [getattr(User, column) for column in USER_COLUMNS]
-    found = {
-        row.email: ExistingUser(row.id, {c: getattr(row, c) for c in USER_COLUMNS}, set())
-        for row in db.session.execute(select(User.id, *columns).where(User.email.in_(emails)))
-    }
+    found = {}
+    for user_id, *values in select_in(_EXISTING_QUERY, list({e for e in emails if e})):
+        user = ExistingUser(user_id, dict(zip(USER_COLUMNS, values, strict=True)), set())
+        found[user.values["email"]] = user
     by_id = {user.id: user for user in found.values()}
-    if by_id:
-        grants = db.session.execute(
-            select(UserLevel.user_id, Level.name)
-            .join(Level, Level.id == UserLevel.level_id)
-            .where(UserLevel.user_id.in_(list(by_id)))
-        )
-        for user_id, name in grants:
-            by_id[user_id].levels.add(name)
+    for user_id, name in select_in(_LEVELS_QUERY, list(by_id)):
+        by_id[user_id].levels.add(name)
     return found
 
 
