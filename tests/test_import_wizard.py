@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy import select, text
 
 from huddle.extensions import db
+from huddle.importing import apply_import
+from huddle.mailing import send_import_mails as run_import_mails
 from huddle.models import ImportMail, ImportRun, Level, User, UserLevel
 
 from .conftest import csrf_token, log_in, make_user, run_worker, wait_for_mail
@@ -218,7 +220,13 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
     rows.append("keep@example.org;Kees;;Veranderd;;;;;")
     rows.append("boom@example.org;Boom;;Test;;;;;")
     _, public_id = upload(admin_client, csv_file(*rows))
-    walk_to_start(admin_client, public_id, level_ids=[levels["Basis"].id])
+    walk_to_start(
+        admin_client,
+        public_id,
+        level_ids=[levels["Basis"].id],
+        notify_new=False,
+        notify_existing=False,
+    )
     _refuse_inserts_of("boom@example.org")
     try:
         start(admin_client, public_id)
@@ -242,6 +250,14 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
     page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
     assert "The import failed: nothing was imported" in page
     assert db.session.scalar(select(db.func.count()).select_from(ImportMail)) == 1
+
+    # Run again once the database accepts the rows: everything is imported, and the admin
+    # gets a second report, with the new outcome.
+    apply_import(run)
+    run_import_mails(run.id)
+    assert run.status == "done" and run.new_count == 2501
+    subjects = [m.subject for m in wait_for_mail(smtp_sink["outbox"], count=2)]
+    assert sorted(subjects) == ["Import failed: people.csv", "Import finished: people.csv"]
 
 
 @pytest.mark.parametrize(

@@ -64,12 +64,29 @@ def apply_import(run: ImportRun, progress: Progress | None = None) -> ImportRun:
         run.status = ImportStatus.FAILED
         run.error = _describe(exc)
         run.finished_at = utcnow()
-        if run.created_by_id:
-            db.session.add(
-                ImportMail(import_id=run.id, user_id=run.created_by_id, kind=MailKind.REPORT)
-            )
+        _owe_report(run)
         db.session.commit()
     return run
+
+
+def _owe_report(run: ImportRun) -> None:
+    """The admin who started the import is owed a report of how it ended. A run that ends a
+    second time (a retry after a failure) sends a new report, with the new outcome."""
+    if not run.created_by_id:
+        return
+    report = db.session.scalar(
+        select(ImportMail).where(
+            ImportMail.import_id == run.id,
+            ImportMail.user_id == run.created_by_id,
+            ImportMail.kind == MailKind.REPORT.value,
+        )
+    )
+    if report is None:
+        db.session.add(
+            ImportMail(import_id=run.id, user_id=run.created_by_id, kind=MailKind.REPORT)
+        )
+    else:
+        report.status, report.attempts, report.last_error = "pending", 0, ""
 
 
 def _describe(exc: Exception) -> str:
@@ -95,10 +112,7 @@ def _apply(run: ImportRun, progress: Progress) -> None:
         progress(done)
     run.blank_lines = table.blank_lines
     recount(run)
-    if run.created_by_id:
-        db.session.add(
-            ImportMail(import_id=run.id, user_id=run.created_by_id, kind=MailKind.REPORT)
-        )
+    _owe_report(run)
     run.status = ImportStatus.DONE
     run.finished_at = utcnow()
 
