@@ -339,3 +339,15 @@ def test_a_file_over_the_size_limit_gets_a_clear_message(admin_client, app):
         app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
     assert response.headers["HX-Retarget"] == "#wizard .upload"
     assert "That file is too large: at most 1 MB can be uploaded" in response.get_data(as_text=True)
+
+
+def test_a_draft_can_be_discarded_and_users_manage_offers_to_continue_one(admin_client, levels):
+    _, first = upload(admin_client, csv_file("a@x.nl;A;;B;;;;;"), filename="eerste.csv")
+    page = admin_client.get("/users").get_data(as_text=True)
+    assert "1 import in progress" in page and "continue eerste.csv" in page
+    response = admin_client.post(
+        f"/imports/{first}/discard", data={"csrf_token": admin_client.csrf}
+    )
+    assert response.status_code == 302
+    assert admin_client.get(f"/imports/{first}").status_code == 404
+    assert "import in progress" not in admin_client.get("/users").get_data(as_text=True)

@@ -88,7 +88,8 @@ def check(run: ImportRun):
     form = UploadForm()
     if form.validate_on_submit():
         # Another file for the same import: the levels and mail options stay.
-        replacement = create_run(form.file.data.filename, form.file.data.read(), admin=current_user)
+        upload = form.file.data
+        replacement = create_run(upload.filename or "upload.csv", upload.read(), admin=current_user)
         replacement.level_ids = run.level_ids
         replacement.notify_new, replacement.notify_existing = run.notify_new, run.notify_existing
         db.session.delete(run)
