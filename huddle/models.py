@@ -213,9 +213,12 @@ class ImportRow(db.Model):
     gains_levels: Mapped[bool] = mapped_column(default=False)
     user_id: Mapped[int | None]
 
-    # Pages of the preview's tabs walk this index. (A fix looks rows up by address within
-    # its import; that scan of one import's rows is cheaper than an index every import pays.)
-    __table_args__ = (Index("ix_import_rows_action", "import_id", "action", "line"),)
+    __table_args__ = (
+        # Pages of the preview's tabs walk this index.
+        Index("ix_import_rows_action", "import_id", "action", "line"),
+        # An address used twice is found in the rows stored so far, not in memory.
+        Index("ix_import_rows_email", "import_id", "email"),
+    )
 
 
 class MailKind(enum.StrEnum):

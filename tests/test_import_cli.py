@@ -63,3 +63,18 @@ def test_text_report_lists_problems_by_line(app, app_ctx, tmp_path):
     result = _invoke(app, tmp_path, csv_file("jan@x.nl;;;Jansen;;;;;"))
     assert "line 2, first_name: The first name is missing" in result.output
     assert result.output.rstrip().endswith("Imported.")
+
+
+def test_an_address_used_again_thousands_of_lines_later_is_found(app, app_ctx, tmp_path):
+    from huddle.importing.planning import BATCH_SIZE
+
+    lines = [f"user{i}@x.nl;U;;{i};;;;;" for i in range(BATCH_SIZE + 100)]
+    lines.append("USER0@x.nl;Again;;Zero;;;;;")
+    result = _invoke(app, tmp_path, csv_file(*lines), "--json")
+    report = json.loads(result.output)
+    last = report["rows"][-1]
+    assert (last["line"], last["action"]) == (BATCH_SIZE + 102, "skip")
+    assert "The same e-mail address is on line 2." in last["errors"][0]["message"]
+    assert report["summary"]["new"] == BATCH_SIZE + 100
+    dry = json.loads(_invoke(app, tmp_path, csv_file(*lines), "--json", "--dry-run").output)
+    assert dry["rows"][-1]["action"] == "skip"  # the dry run keeps addresses in memory

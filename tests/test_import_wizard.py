@@ -351,3 +351,14 @@ def test_a_draft_can_be_discarded_and_users_manage_offers_to_continue_one(admin_
     assert response.status_code == 302
     assert admin_client.get(f"/imports/{first}").status_code == 404
     assert "import in progress" not in admin_client.get("/users").get_data(as_text=True)
+
+
+def test_preview_finds_an_address_used_again_in_a_later_batch(admin_client, levels):
+    from huddle.importing.planning import BATCH_SIZE
+
+    lines = [f"user{i}@x.nl;U;;{i};;;;;" for i in range(BATCH_SIZE + 10)]
+    lines.append("user3@x.nl;Again;;Three;;;;;")
+    _, public_id = upload(admin_client, csv_file(*lines))
+    invalid = admin_client.get(f"/imports/{public_id}/rows?tab=invalid").get_data(as_text=True)
+    assert f'id="row-{BATCH_SIZE + 12}"' in invalid
+    assert "The same e-mail address is on line 5." in invalid

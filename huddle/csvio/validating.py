@@ -161,9 +161,15 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     return CheckedRow(row.line, user, tuple(levels), problems, row.values)
 
 
-def mark_duplicates(rows: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
-    """Pass rows through, flagging each later row with an address seen on an earlier line."""
-    first_line: dict[str, int] = {}
+def mark_duplicates(
+    rows: Iterable[CheckedRow], first_line: dict[str, int] | None = None
+) -> Iterator[CheckedRow]:
+    """Pass rows through, flagging each row whose address was on an earlier line.
+
+    ``first_line`` maps addresses seen before (say, in an earlier part of a long file) to the
+    line they were on; rows passing through are added to it.
+    """
+    first_line = {} if first_line is None else first_line
     for row in rows:
         email = row.user["email"]
         if email and not (row.problems and any(p.column == "email" for p in row.problems)):

@@ -34,7 +34,7 @@ from ..models import (
 )
 from .bulk import db_value, insert_many, update_many
 from .planning import RowPlan, iter_plans
-from .staging import chosen_level_names, recount, store_rows
+from .staging import chosen_level_names, recount, store_rows, stored_lines
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,8 @@ def _apply(run: ImportRun, progress: Progress) -> None:
     now = db_value(User.created_at, utcnow())
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
     done = 0
-    for plans in iter_plans(table, run.fixes, chosen_level_names(run)):
+    plans_in_batches = iter_plans(table, run.fixes, chosen_level_names(run), stored_lines(run.id))
+    for plans in plans_in_batches:
         _write(run, plans, level_ids, now)
         done += len(plans)
         progress(done)

@@ -7,7 +7,7 @@ plan, in batches, looking existing users up with one query per batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -107,13 +107,30 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+EarlierLines = Callable[[list[str]], dict[str, int]]
+
+
 def iter_plans(
-    table: CsvTable, fixes: Mapping[str, dict], chosen: Sequence[str]
+    table: CsvTable,
+    fixes: Mapping[str, dict],
+    chosen: Sequence[str],
+    earlier_lines: EarlierLines | None = None,
 ) -> Iterator[list[RowPlan]]:
-    """Batches of plans for every row of ``table``, in file order."""
+    """Batches of plans for every row of ``table``, in file order.
+
+    To find an address used twice, ``earlier_lines`` looks up where the batch's addresses
+    were in earlier batches (rows already stored). Without it every address of the file is
+    kept in memory, which is fine for a dry run but not for a million rows.
+    """
     levels = known_levels()
-    checked = mark_duplicates(validate_row(row, levels) for row in apply_fixes(table.rows(), fixes))
+    checked = (validate_row(row, levels) for row in apply_fixes(table.rows(), fixes))
+    in_memory: dict[str, int] = {}
     for batch in _batches(checked, BATCH_SIZE):
+        if earlier_lines is None:
+            first_line = in_memory
+        else:
+            first_line = earlier_lines([row.user["email"] for row in batch if row.user["email"]])
+        batch = list(mark_duplicates(batch, first_line))
         emails = [row.user["email"] for row in batch]
         existing = load_existing(row.user["email"] for row in batch if not row.problems)
         yield [

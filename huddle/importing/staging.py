@@ -17,7 +17,7 @@ from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..csvio.writing import csv_text
 from ..extensions import db
 from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User
-from .bulk import db_value, insert_many
+from .bulk import db_value, insert_many, select_in
 from .planning import RowPlan, iter_plans, known_levels, load_existing, plan_row
 
 PREVIEW_TABS = {
@@ -149,10 +149,24 @@ def stage(run: ImportRun) -> None:
         return
     run.encoding = table.encoding
     run.ignored_columns = table.ignored_columns
-    for plans in iter_plans(table, run.fixes, chosen_level_names(run)):
+    for plans in iter_plans(table, run.fixes, chosen_level_names(run), stored_lines(run.id)):
         store_rows(run.id, plans, run.fixes)
     run.blank_lines = table.blank_lines
     recount(run)
+
+
+def stored_lines(import_id: int):
+    """For ``iter_plans``: where addresses were in the rows of this import stored so far."""
+    query = f"SELECT email, line FROM import_rows WHERE import_id = {int(import_id)} AND email IN"
+
+    def lookup(emails: list[str]) -> dict[str, int]:
+        first: dict[str, int] = {}
+        for email, line in select_in(query, emails):
+            if line < first.get(email, line + 1):
+                first[email] = line
+        return first
+
+    return lookup
 
 
 def recount(run: ImportRun) -> None:

@@ -85,11 +85,13 @@ def upgrade():
     )
     with op.batch_alter_table('import_rows', schema=None) as batch_op:
         batch_op.create_index('ix_import_rows_action', ['import_id', 'action', 'line'], unique=False)
+        batch_op.create_index('ix_import_rows_email', ['import_id', 'email'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('import_rows', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_rows_email')
         batch_op.drop_index('ix_import_rows_action')
 
     op.drop_table('import_rows')
