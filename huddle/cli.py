@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -138,5 +140,9 @@ def users_import(path, levels, notify_new, notify_existing, dry_run, as_json) ->
         dry_run=dry_run,
         progress=None if as_json else commandline.print_progress,
     )
-    click.echo(commandline.as_json(report) if as_json else commandline.as_text(report, dry_run))
-    raise SystemExit(1 if report["status"] == "rejected" else 0)
+    out = sys.stdout
+    if as_json:
+        commandline.write_json(report, out)
+    else:
+        commandline.write_text(report, dry_run, out)
+    raise SystemExit(1 if report.status == "rejected" else 0)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TextIO
 
 import click
 from sqlalchemy import select
@@ -24,6 +27,18 @@ def print_progress(done: int) -> None:
     click.echo(f"\r{done:,} rows done", nl=False, err=True)
 
 
+@dataclass
+class Report:
+    """What ``users import`` prints; ``rows()`` yields (line, email, action, problems) lazily,
+    so that a million-row report is written as it is read."""
+
+    status: str
+    file_error: str | None
+    summary: dict
+    blank_lines: int = 0
+    rows: Callable[[], Iterable[tuple]] = lambda: ()
+
+
 def import_file(
     data: bytes,
     *,
@@ -33,7 +48,7 @@ def import_file(
     notify_existing: bool,
     dry_run: bool,
     progress=None,
-) -> dict:
+) -> Report:
     """Check (and unless ``dry_run``, apply) a file; returns the report."""
     if dry_run:
         return _dry_run(data, [level.name for level in levels])
@@ -56,7 +71,7 @@ def import_file(
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
         db.session.commit()
-        return _report_rejected(problem)
+        return _rejected(problem)
     run = applying.apply_import(run, progress)
     if progress:
         click.echo("", err=True)
@@ -67,12 +82,19 @@ def import_file(
             queue.enqueue(_send_mails_job(), run.id)
         except queue.QueueUnavailable:
             click.echo("Mails could not be queued: the background queue is unreachable.", err=True)
-    rows = db.session.execute(
+    summary = {
+        "rows": run.rows_total,
+        "new": run.new_count,
+        "existing": run.update_count + run.unchanged_count,
+        "invalid": run.invalid_count,
+    }
+    stored = (
         select(ImportRow.line, ImportRow.email, ImportRow.action, ImportRow.problems)
         .where(ImportRow.import_id == run.id)
         .order_by(ImportRow.line)
+        .execution_options(yield_per=5000)
     )
-    return _report(rows, run.blank_lines)
+    return Report("ok", None, summary, run.blank_lines, lambda: db.session.execute(stored))
 
 
 def _send_mails_job():
@@ -81,74 +103,60 @@ def _send_mails_job():
     return send_import_mails
 
 
-def _dry_run(data: bytes, chosen: list[str]) -> dict:
+def _dry_run(data: bytes, chosen: list[str]) -> Report:
     try:
         table = open_csv(data)
     except FileProblem as problem:
-        return _report_rejected(problem)
-    rows = (
-        (plan.row.line, plan.row.email.lower(), plan.action.value, _problems(plan.row.problems))
+        return _rejected(problem)
+    rows = [
+        (plan.row.line, plan.row.user["email"].lower(), plan.action.value, _problems(plan.row))
         for plans in iter_plans(table, {}, chosen)
         for plan in plans
-    )
-    report = _report(rows, 0)
-    report["blank_lines"] = table.blank_lines
-    return report
-
-
-def _problems(problems) -> list[list[str]]:
-    return [[problem.column, problem.message] for problem in problems]
-
-
-def _report_rejected(problem: FileProblem) -> dict:
-    summary = {"rows": 0, "new": 0, "existing": 0, "invalid": 0}
-    return {"status": "rejected", "file_error": str(problem), "summary": summary, "rows": []}
-
-
-def _report(rows, blank_lines: int) -> dict:
-    entries = []
-    counts: Counter = Counter()
-    for line, email, action, problems in rows:
-        counts[action] += 1
-        entries.append(
-            {
-                "line": line,
-                "email": email,
-                "action": action,
-                "errors": [{"column": column, "message": message} for column, message in problems],
-            }
-        )
+    ]
+    counts = Counter(action for _, _, action, _ in rows)
     summary = {
-        "rows": len(entries),
+        "rows": len(rows),
         "new": counts[RowAction.CREATE],
         "existing": counts[RowAction.UPDATE] + counts[RowAction.UNCHANGED],
         "invalid": counts[RowAction.SKIP],
     }
-    return {
-        "status": "ok",
-        "file_error": None,
-        "summary": summary,
-        "rows": entries,
-        "blank_lines": blank_lines,
-    }
+    return Report("ok", None, summary, table.blank_lines, lambda: rows)
 
 
-def as_json(report: dict) -> str:
-    contract = {key: report[key] for key in ("status", "file_error", "summary", "rows")}
-    return json.dumps(contract, ensure_ascii=False)
+def _problems(row) -> list[list[str]]:
+    return [[problem.column, problem.message] for problem in row.problems]
 
 
-def as_text(report: dict, dry_run: bool) -> str:
-    if report["status"] == "rejected":
-        return f"The file was not imported. {report['file_error']}"
-    summary = report["summary"]
-    lines = [
+def _rejected(problem: FileProblem) -> Report:
+    return Report("rejected", str(problem), {"rows": 0, "new": 0, "existing": 0, "invalid": 0})
+
+
+def write_json(report: Report, out: TextIO) -> None:
+    """The JSON object of DESIGN §5, written row by row."""
+    head = {"status": report.status, "file_error": report.file_error, "summary": report.summary}
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
+    for index, (line, email, action, problems) in enumerate(report.rows()):
+        row = {
+            "line": line,
+            "email": email,
+            "action": action,
+            "errors": [{"column": column, "message": message} for column, message in problems],
+        }
+        out.write(("" if index == 0 else ", ") + json.dumps(row, ensure_ascii=False))
+    out.write("]}\n")
+
+
+def write_text(report: Report, dry_run: bool, out: TextIO) -> None:
+    if report.status == "rejected":
+        out.write(f"The file was not imported. {report.file_error}\n")
+        return
+    summary = report.summary
+    out.write(
         f"{summary['rows']:,} rows: {summary['new']:,} new, {summary['existing']:,} existing, "
-        f"{summary['invalid']:,} invalid (skipped); {report.get('blank_lines', 0)} blank lines."
-    ]
-    for row in report["rows"]:
-        for error in row["errors"]:
-            where = f", {error['column']}" if error["column"] else ""
-            lines.append(f"  line {row['line']}{where}: {error['message']}")
-    lines.append("Dry run: nothing was changed." if dry_run else "Imported.")
-    return "\n".join(lines)
+        f"{summary['invalid']:,} invalid (skipped); {report.blank_lines} blank lines.\n"
+    )
+    for line, _email, _action, problems in report.rows():
+        for column, message in problems:
+            where = f", {column}" if column else ""
+            out.write(f"  line {line}{where}: {message}\n")
+    out.write("Dry run: nothing was changed.\n" if dry_run else "Imported.\n")
