@@ -53,6 +53,21 @@
       dialog.showModal();
     }
   });
+  // A new step replaced the one that had the focus: put it on the step's title, which also
+  // tells a screen reader where the admin is ("step 3 of 5, Levels").
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const wizard = document.getElementById("wizard");
+    if (!wizard || !wizard.contains(event.detail.elt) && event.detail.elt !== wizard) return;
+    if (wizard.contains(document.activeElement) && document.activeElement !== document.body) return;
+    if (event.detail.elt.tagName === "TR") {
+      // A fixed row: stay on that row rather than jump to the top.
+      event.detail.elt.setAttribute("tabindex", "-1");
+      event.detail.elt.focus();
+      return;
+    }
+    const title = document.getElementById("wizard-title");
+    if (title) title.focus();
+  });
   document.addEventListener("click", function (event) {
     const close = event.target.closest("[data-close-dialog]");
     if (close) close.closest("dialog").close();

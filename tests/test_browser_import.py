@@ -49,6 +49,9 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     expect(dialog.locator("#preview-tabs")).to_contain_text("New (2)")
 
     dialog.get_by_role("link", name="Next: choose levels").click()
+    # Keyboard and screen-reader users land on the new step's title.
+    expect(page.locator("#wizard-title")).to_be_focused()
+    expect(page.locator("#wizard-title")).to_have_text("Import users: step 3 of 5, Levels")
     dialog.get_by_label("Basis").check()
     dialog.get_by_role("button", name="Next: mails").click()
     dialog.get_by_role("button", name="Next: confirm").click()
