@@ -57,14 +57,17 @@
   // tells a screen reader where the admin is ("step 3 of 5, Levels").
   document.addEventListener("htmx:afterSettle", function (event) {
     const wizard = document.getElementById("wizard");
-    if (!wizard || !wizard.contains(event.detail.elt) && event.detail.elt !== wizard) return;
-    if (wizard.contains(document.activeElement) && document.activeElement !== document.body) return;
-    if (event.detail.elt.tagName === "TR") {
-      // A fixed row: stay on that row rather than jump to the top.
-      event.detail.elt.setAttribute("tabindex", "-1");
-      event.detail.elt.focus();
+    const elt = event.detail.elt;
+    if (!wizard) return;
+    if (elt.tagName === "TR" && wizard.contains(elt)) {
+      // A fixed row: keep the keyboard on that row rather than jump to the top.
+      if (!elt.contains(document.activeElement)) {
+        elt.setAttribute("tabindex", "-1");
+        elt.focus();
+      }
       return;
     }
+    if (elt !== wizard || wizard.contains(document.activeElement)) return;
     const title = document.getElementById("wizard-title");
     if (title) title.focus();
   });

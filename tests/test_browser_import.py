@@ -45,6 +45,7 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     cell.fill("zoe@celik.nl")
     cell.press("Tab")
     expect(dialog.locator("#row-4")).to_contain_text("New")
+    expect(dialog.locator("#row-4")).to_be_focused()  # the keyboard stays where it was
     expect(dialog.locator("#preview-totals")).to_contain_text("0 invalid rows")
     expect(dialog.locator("#preview-tabs")).to_contain_text("New (2)")
 
