@@ -16,6 +16,7 @@ from ..extensions import db
 from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, progress, wizard
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
 from ..levels.service import all_levels
+from ..mailing import external_url
 from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, RowAction, User
 from . import bp
 from .forms import MailOptionsForm, UploadForm
@@ -190,7 +191,7 @@ def _sample_mails(run: ImportRun) -> dict:
             "mail/import_updated.txt",
             user=person,
             levels_gained=levels or ["(the new levels)"],
-            login=url_for("auth.login", _external=True),
+            login=external_url("auth.login"),
         ),
     }
 
