@@ -43,3 +43,4 @@ def run_dev(app: Flask, host: str, port: int) -> None:
             worker.kill()
         if sink is not None:
             sink.stop()
+        queue.stop_embedded_server()

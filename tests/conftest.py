@@ -87,6 +87,7 @@ def app(tmp_path_factory, smtp_sink):
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
     yield app
+    queue.stop_embedded_server()
 
 
 @pytest.fixture(autouse=True)
