@@ -20,6 +20,7 @@ def test_log_in_search_and_select_two_users(page, admin, app_ctx):
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Users")).to_be_visible()
     expect(page.locator(".result-count")).to_contain_text("of 64 users")
+    page.wait_for_load_state("load")  # htmx is ready
 
     page.get_by_label("Search by name or e-mail").press_sequentially("jansen", delay=30)
     expect(page.locator(".result-count")).to_contain_text("Showing 1–3 of 3 users")

@@ -30,7 +30,9 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    page.wait_for_load_state("load")  # htmx is ready
+    page.get_by_role("link", name="Import", exact=True).click()
     dialog = page.get_by_role("dialog", name="Import users")
     expect(dialog).to_be_visible()
     expect(dialog.locator("[aria-current=step]")).to_contain_text("Template")
