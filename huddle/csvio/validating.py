@@ -88,43 +88,57 @@ def clean(value: str) -> str:
     return unneutralise(value.strip())
 
 
-def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
-    """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
-    problems: list[Problem] = []
-    user = {}
-    values = row.values
+def _cell_problems(user: dict[str, str]) -> list[Problem]:
+    """Missing, strange and too long values, column by column (the slow, thorough pass)."""
+    problems = []
     for column, limit, required in _RULES:
-        value = values.get(column, "").strip()
-        if value.startswith("'"):
-            value = unneutralise(value)
-        user[column] = value
+        value = user[column]
         if not value:
             if required:
                 problems.append(
                     Problem(column, f"The {LABELS[column]} is missing; every user needs one.")
                 )
             continue
-        # isprintable() is a fast test that most values pass; only the rest are searched.
-        if not value.isprintable():
-            strange = _STRANGE.search(value)
-            if strange or (column == "email" and ("\n" in value or "\r" in value)):
-                char = strange.group() if strange else ("\n" if "\n" in value else "\r")
-                problems.append(
-                    Problem(
-                        column,
-                        f"Contains an invisible or control character ({_describe(char)}) at "
-                        f"position {value.index(char) + 1}. Retype the value, or delete that "
-                        "character.",
-                    )
+        strange = _STRANGE.search(value)
+        if strange or (column == "email" and ("\n" in value or "\r" in value)):
+            char = strange.group() if strange else ("\n" if "\n" in value else "\r")
+            problems.append(
+                Problem(
+                    column,
+                    f"Contains an invisible or control character ({_describe(char)}) at "
+                    f"position {value.index(char) + 1}. Retype the value, or delete that "
+                    "character.",
                 )
-                continue
-        if len(value) > limit:
+            )
+        elif len(value) > limit:
             problems.append(
                 Problem(
                     column,
                     f"Too long: {len(value)} characters where at most {limit} fit. Shorten it.",
                 )
             )
+    return problems
+
+
+def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
+    """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
+    values = row.values
+    user = {column: values.get(column, "").strip() for column in USER_COLUMNS}
+    joined = " ".join(user.values())
+    if "'" in joined:
+        user = {column: unneutralise(value) for column, value in user.items()}
+    # Most rows are complete, printable and short: three quick tests spare them the
+    # column-by-column pass (isprintable() is false for control and invisible characters).
+    if (
+        user["email"]
+        and user["first_name"]
+        and user["last_name"]
+        and joined.isprintable()
+        and not any(len(user[column]) > limit for column, limit, _ in _RULES)
+    ):
+        problems: list[Problem] = []
+    else:
+        problems = _cell_problems(user)
     email = user["email"]
     # The address is checked last, and only when it passed the checks above.
     if email and not any(problem.column == "email" for problem in problems):
