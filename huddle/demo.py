@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-import unicodedata
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from .extensions import db
@@ -55,7 +55,7 @@ JOB_TITLES = ["", "Docent", "Teamleider", "Trainer", "Adviseur", "Student", "Co�
 
 
 def _email_part(text: str) -> str:
-    """"João ’t Hart" → "joaothart": plain ASCII letters, as most people's addresses are."""
+    """ "João ’t Hart" → "joaothart": plain ASCII letters, as most people's addresses are."""
     text = text.lower().translate(str.maketrans("øıłß", "oils"))
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_text if ch.isalnum())
