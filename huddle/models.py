@@ -180,10 +180,6 @@ class ImportRun(db.Model):
     created_by: Mapped[User | None] = relationship()
 
     @property
-    def is_draft(self) -> bool:
-        return self.status == ImportStatus.DRAFT
-
-    @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.REJECTED)
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from .. import queue
 from ..extensions import db
-from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User, UserLevel
+from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User
 from .staging import chosen_level_names, stage
 
 STEPS = ("template", "upload", "levels", "mails", "confirm")
@@ -24,16 +24,6 @@ def set_mail_options(run: ImportRun, *, notify_new: bool, notify_existing: bool)
     run.notify_new = notify_new
     run.notify_existing = notify_existing
     db.session.commit()
-
-
-def levels_with_counts() -> list[tuple[Level, int]]:
-    counts = dict(
-        db.session.execute(
-            select(UserLevel.level_id, func.count()).group_by(UserLevel.level_id)
-        ).all()
-    )
-    levels = db.session.scalars(select(Level).order_by(Level.name))
-    return [(level, counts.get(level.id, 0)) for level in levels]
 
 
 def mails_to_send(run: ImportRun) -> tuple[int, int]:

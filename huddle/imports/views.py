@@ -15,7 +15,7 @@ from ..csvio.writing import template_csv
 from ..extensions import db
 from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, progress, wizard
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
-from ..levels.service import all_levels
+from ..levels.service import all_levels, levels_with_counts
 from ..mailing import external_url
 from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, RowAction, User
 from . import bp
@@ -153,9 +153,7 @@ def levels(run: ImportRun):
         ids = [int(value) for value in request.form.getlist("level_ids") if value.isdigit()]
         wizard.set_levels(run, ids)
         return _go(url_for(".mails", public_id=run.public_id))
-    return _step(
-        "_step_levels.html", "levels", form=form, run=run, levels=wizard.levels_with_counts()
-    )
+    return _step("_step_levels.html", "levels", form=form, run=run, levels=levels_with_counts())
 
 
 @bp.route("/<public_id>/mails", methods=["GET", "POST"])
