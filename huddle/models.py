@@ -154,7 +154,6 @@ class ImportRun(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(10), default="web")  # "web" or "cli"
     filename: Mapped[str] = mapped_column(String(255))
-    file_data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     file_size: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(10), default=ImportStatus.DRAFT.value, index=True)
     file_error: Mapped[str] = mapped_column(Text, default="")
@@ -178,10 +177,27 @@ class ImportRun(db.Model):
     finished_at: Mapped[datetime | None]
 
     created_by: Mapped[User | None] = relationship()
+    file: Mapped[ImportFile] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def file_data(self) -> bytes:
+        return self.file.data
 
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.REJECTED)
+
+
+class ImportFile(db.Model):
+    """The uploaded file of an import, in a table of its own: SQLite rewrites a whole row on
+    every update, and an import's status and fixes change often while its file never does."""
+
+    __tablename__ = "import_files"
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RowAction(enum.StrEnum):

@@ -18,6 +18,7 @@ from .columns import DELIMITER, REQUIRED_COLUMNS, TEMPLATE_COLUMNS
 TEMPLATE_HEADER = DELIMITER.join(TEMPLATE_COLUMNS)
 # A record longer than this is not a user: stop before it eats memory and time.
 MAX_FIELD_SIZE = 64 * 1024
+_NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")
 _INVISIBLE = re.compile("[\ufeff\u200b-\u200f\u00a0\u2060]")
 
 
@@ -54,6 +55,7 @@ class CsvTable:
     columns: list[str | None]  # per column of the file: its template column, or None
     ignored_columns: list[str]
     blank_lines: int = 0
+    size: int = 0  # bytes
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
 
@@ -244,7 +246,7 @@ def _missing_columns(missing: list[str], ignored: list[str], header: list[str]) 
 def open_csv(data: bytes) -> CsvTable:
     """Read the header of ``data`` and return the table; ``FileProblem`` when it cannot be
     imported at all (empty, not a CSV, wrong separator, columns missing, no users)."""
-    if not data.strip(b" \t\r\n\x00"):
+    if _NOT_BLANK.search(data) is None:  # (data.strip() would copy a large file)
         raise FileProblem(
             "empty", "The file is empty.", "Fill in the template and upload it again."
         )
@@ -272,7 +274,7 @@ def open_csv(data: bytes) -> CsvTable:
     if other:
         raise _wrong_separator(other)
     columns, ignored = _map_header(header)
-    table = CsvTable(encoding, DELIMITER, columns, ignored, blank_before, records)
+    table = CsvTable(encoding, DELIMITER, columns, ignored, blank_before, len(data), records)
     # Look at the first user now, so that a file of titles only is refused here.
     table._first = next(table._source_rows(), None)
     if table._first is None:

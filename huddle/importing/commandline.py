@@ -18,7 +18,7 @@ from sqlalchemy import select
 from .. import queue
 from ..csvio.reading import FileProblem, open_csv
 from ..extensions import db
-from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction
+from ..models import ImportFile, ImportRow, ImportRun, ImportStatus, Level, RowAction
 from . import applying
 from .planning import iter_plans
 
@@ -54,7 +54,7 @@ def import_file(
         return _dry_run(data, [level.name for level in levels])
     run = ImportRun(
         filename=filename,
-        file_data=data,
+        file=ImportFile(data=data),
         file_size=len(data),
         source="cli",
         level_ids=[level.id for level in levels],

@@ -16,7 +16,7 @@ from ..csvio.reading import FileProblem, SourceRow, open_csv
 from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..csvio.writing import csv_text
 from ..extensions import db
-from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User
+from ..models import ImportFile, ImportRow, ImportRun, ImportStatus, Level, RowAction, User
 from .bulk import db_value, insert_many, select_in
 from .planning import RowPlan, iter_plans, known_levels, load_existing, plan_row
 
@@ -32,7 +32,7 @@ def create_run(filename: str, data: bytes, *, admin: User | None, source: str = 
     """Store an upload as a new draft import and check it; returns the run (maybe rejected)."""
     run = ImportRun(
         filename=filename[:255] or "upload.csv",
-        file_data=data,
+        file=ImportFile(data=data),
         file_size=len(data),
         created_by_id=admin.id if admin else None,
         source=source,
@@ -75,7 +75,7 @@ def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
         "import_id": import_id,
         "line": row.line,
         "email": row.user["email"].lower(),
-        "values": dict(row.cells),
+        "values": json.loads(row.cells_as_json()),
         "edited": str(row.line) in fixes,
         "action": plan.action.value,
         "problems": [[problem.column, problem.message] for problem in row.problems],
@@ -111,7 +111,7 @@ def row_tuple(
         import_id,
         row.line,
         row.user["email"].lower(),
-        json.dumps(row.cells, ensure_ascii=False) if cells else "{}",
+        row.cells_as_json() if cells else "{}",
         booleans[str(row.line) in fixes],
         plan.action.value,
         problems,
