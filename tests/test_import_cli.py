@@ -2,7 +2,7 @@
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from huddle.extensions import db
 from huddle.models import Level, User
@@ -78,3 +78,30 @@ def test_an_address_used_again_thousands_of_lines_later_is_found(app, app_ctx, t
     assert report["summary"]["new"] == BATCH_SIZE + 100
     dry = json.loads(_invoke(app, tmp_path, csv_file(*lines), "--json", "--dry-run").output)
     assert dry["rows"][-1]["action"] == "skip"  # the dry run keeps addresses in memory
+
+
+def test_a_large_file_checked_by_the_helper_process_imports_the_same(
+    app, app_ctx, tmp_path, monkeypatch
+):
+    from huddle.csvio import checking
+    from huddle.importing import planning
+
+    monkeypatch.setattr(checking, "HELPER_MIN_BYTES", 0)
+    # Rows cross the borders of the helper's chunks and of the import's batches.
+    monkeypatch.setattr(checking, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(planning, "BATCH_SIZE", 10)
+    db.session.add(Level(name="Basis"))
+    db.session.commit()
+    make_user("user3@x.nl", first_name="Old", last_name="Name")
+    rows = [f"user{i}@x.nl;Zoë;;Berg {i};;;;;" for i in range(60)]
+    rows[40] = "USER7@x.nl;Twice;;Again;;;;;"  # line 42 repeats line 9
+    result = _invoke(app, tmp_path, csv_file(*rows), "--json", "--level", "Basis")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["summary"] == {"rows": 60, "new": 58, "existing": 1, "invalid": 1}
+    assert "line 9" in report["rows"][40]["errors"][0]["message"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 59
+    user3 = db.session.scalar(select(User).where(User.email == "user3@x.nl"))
+    assert (user3.first_name, user3.last_name) == ("Zoë", "Berg 3")
+    assert [level.name for level in user3.levels] == ["Basis"]

@@ -5,6 +5,7 @@ Every message says what is wrong and how to fix it; the line and column come wit
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,6 +47,8 @@ class CheckedRow:
     levels: tuple[str, ...]  # level names as the database spells them
     problems: list[Problem] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)  # the row as it was in the file
+    # The same cells as JSON, when they come from a helper process (then ``cells`` is empty).
+    cells_json: str = ""
 
     @property
     def email(self) -> str:
@@ -54,6 +57,9 @@ class CheckedRow:
     @property
     def valid(self) -> bool:
         return not self.problems
+
+    def cells_as_json(self) -> str:
+        return self.cells_json or json.dumps(self.cells, ensure_ascii=False)
 
 
 def _is_simple_email(address: str) -> bool:

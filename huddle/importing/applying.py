@@ -32,7 +32,7 @@ from ..models import (
     UserLevel,
     utcnow,
 )
-from .bulk import db_value, insert_many, update_many
+from .bulk import db_value, insert_many, select_in, update_many
 from .planning import RowPlan, iter_plans
 from .staging import chosen_level_names, recount, store_rows, stored_lines
 
@@ -121,6 +121,7 @@ def _apply(run: ImportRun, progress: Progress) -> None:
 USER_INSERT_COLUMNS = (*USER_COLUMNS, "is_admin", "password_hash", "created_at", "updated_at")
 user_values = itemgetter(*USER_COLUMNS)  # a user dict → its values, in USER_COLUMNS order
 GRANT_COLUMNS = ("user_id", "level_id", "granted_at", "granted_via", "granted_by_id")
+_NEW_IDS_QUERY = "SELECT email, id FROM users WHERE email IN"
 MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_error", "levels_gained")
 
 
@@ -135,9 +136,7 @@ def _write(run: ImportRun, plans: list[RowPlan], level_ids: dict[str, int], now)
             [user_values(p.row.user) + tail for p in creates],
         )
         emails = [p.row.user["email"] for p in creates]
-        ids = dict(
-            db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all()
-        )
+        ids = dict(select_in(_NEW_IDS_QUERY, emails))
         for plan, email in zip(creates, emails, strict=True):
             plan.user_id = ids[email]
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..csvio.checking import check_rows
 from ..csvio.columns import USER_COLUMNS
-from ..csvio.reading import CsvTable, SourceRow
-from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
+from ..csvio.reading import CsvTable
+from ..csvio.validating import CheckedRow, mark_duplicates
 from ..extensions import db
 from ..models import Level, RowAction
 from .bulk import select_in
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 1000
 
 
 @dataclass(slots=True)
@@ -87,15 +88,6 @@ def known_levels() -> dict[str, str]:
     return {name.lower(): name for name in db.session.scalars(select(Level.name))}
 
 
-def apply_fixes(rows: Iterable[SourceRow], fixes: Mapping[str, dict]) -> Iterator[SourceRow]:
-    """The file's rows with the admin's corrections from the preview laid over them."""
-    for row in rows:
-        fix = fixes.get(str(row.line))
-        if fix:
-            row.values = {**row.values, **fix}
-        yield row
-
-
 def _batches(items: Iterable, size: int) -> Iterator[list]:
     batch = []
     for item in items:
@@ -122,8 +114,7 @@ def iter_plans(
     were in earlier batches (rows already stored). Without it every address of the file is
     kept in memory, which is fine for a dry run but not for a million rows.
     """
-    levels = known_levels()
-    checked = (validate_row(row, levels) for row in apply_fixes(table.rows(), fixes))
+    checked = check_rows(table, fixes, known_levels())
     in_memory: dict[str, int] = {}
     for batch in _batches(checked, BATCH_SIZE):
         if earlier_lines is None:
