@@ -67,8 +67,8 @@ def _from_helper(table: CsvTable, rows: Iterator[CheckedRow]) -> Iterator[Checke
                 raise RuntimeError("The process checking the file stopped unexpectedly.") from None
             if kind == "rows":
                 for line, values, levels, problems, cells_json in payload:
-                    user = dict(zip(USER_COLUMNS, values, strict=True))
-                    yield CheckedRow(line, user, levels, problems, cells_json=cells_json)
+                    user = dict(zip(USER_COLUMNS, values))  # noqa: B905 (sent in this order)
+                    yield CheckedRow(line, user, levels, problems, {}, cells_json)
             elif kind == "end":
                 table.blank_lines = payload
                 return
