@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     access.init_app(app)
 
     from .auth import bp as auth_bp
+    from .exports import bp as exports_bp
     from .imports import bp as imports_bp
     from .levels import bp as levels_bp
     from .system import bp as system_bp
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(users_bp)
     app.register_blueprint(levels_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(system_bp)
 
     from .cli import register_commands
@@ -85,6 +87,14 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("datetime")
     def format_datetime(value) -> str:
         return value.strftime("%d %b %Y %H:%M") if value else ""
+
+    @app.template_filter("filesize")
+    def format_filesize(size: int) -> str:
+        if size < 1024:
+            return f"{size} bytes"
+        if size < 1024 * 1024:
+            return f"{size / 1024:.0f} KB"
+        return f"{size / (1024 * 1024):.1f} MB"
 
 
 @event.listens_for(Engine, "connect")

@@ -18,6 +18,7 @@ from .tokens import make_set_password_token
 
 levels_cli = AppGroup("levels", help="Manage access levels.")
 users_cli = AppGroup("users", help="Import and export users.")
+exports_cli = AppGroup("exports", help="The files of exports made on the web.")
 
 
 def register_commands(app: Flask) -> None:
@@ -27,6 +28,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data)
     app.cli.add_command(dev)
+    app.cli.add_command(exports_cli)
 
 
 @click.command("create-admin")
@@ -146,3 +148,51 @@ def users_import(path, levels, notify_new, notify_existing, dry_run, as_json) ->
     else:
         commandline.write_text(report, dry_run, out)
     raise SystemExit(1 if report.status == "rejected" else 0)
+
+
+@users_cli.command("export")
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    help="Only users with this level (repeat for several: users with any of them).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="Write the file here; without it, or with -, a CSV goes to standard output.",
+)
+def users_export(levels, fmt, out) -> None:
+    """Export users in the import template's columns (without --level: all users)."""
+    from .exporting import write_export
+    from .exporting.selection import with_levels
+
+    names = []
+    for name in levels:
+        level = levels_service.find_level(name)
+        if level is None:
+            raise click.UsageError(f"There is no level “{name}”. See `levels add`.")
+        names.append(level.name)
+    selection = with_levels(names)
+    if out == "-":
+        if fmt == "xlsx":
+            raise click.UsageError("An Excel file needs --out PATH.")
+        count = write_export(selection, fmt, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        with open(out, "wb") as handle:
+            count = write_export(selection, fmt, handle)
+    click.echo(f"Exported {count:,} users{'' if out == '-' else f' to {out}'}.", err=True)
+
+
+@exports_cli.command("cleanup")
+def exports_cleanup() -> None:
+    """Delete the files of exports older than EXPORT_KEEP_DAYS (the export job does this
+    too; run it from cron on a quiet site)."""
+    from .exporting import cleanup_expired
+
+    click.echo(f"Deleted the files of {cleanup_expired()} old export(s).")

@@ -78,4 +78,8 @@ def load_config(instance_path: Path) -> dict:
         # A CSRF token lives as long as the session; an admin may keep a form open for hours.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        # Exports: how long their files are kept, and up to what size a mail attaches one
+        # (a larger file gets a signed link instead).
+        "EXPORT_KEEP_DAYS": int(env.get("EXPORT_KEEP_DAYS") or 7),
+        "EXPORT_ATTACH_MAX_BYTES": int(env.get("EXPORT_ATTACH_MAX_BYTES") or 5 * 1024 * 1024),
     }

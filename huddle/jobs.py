@@ -5,11 +5,11 @@ Jobs take ids, not objects: the worker reads the current state from the database
 
 from __future__ import annotations
 
-from . import mailing, queue
+from . import mailing, progress, queue
 from .extensions import db
-from .importing import apply_import, progress
+from .importing import apply_import
 from .mailing import send_set_password_link
-from .models import ImportRun, ImportStatus, User
+from .models import Export, ImportRun, ImportStatus, User
 
 
 def mail_set_password_link(user_id: int) -> str:
@@ -28,7 +28,7 @@ def run_import(import_id: int) -> str:
         return "skipped: import no longer exists"
     if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
         return f"skipped: import is {run.status}"
-    run = apply_import(run, progress.reporter(run.id, run.rows_total))
+    run = apply_import(run, progress.reporter("import", run.id, run.rows_total))
     queue.enqueue(send_import_mails, run.id)
     return f"import {run.status}"
 
@@ -41,3 +41,27 @@ def send_import_mails(import_id: int) -> str:
         # Raising makes RQ retry later; the mails already sent are not sent again.
         raise RuntimeError(f"{failed} mail(s) of import {import_id} could not be sent")
     return f"sent {sent} mail(s)"
+
+
+def run_export(export_id: int) -> str:
+    """Write an export's file, then queue the mail to the admin. Old files are cleaned up
+    first, so a busy site needs no separate schedule for that."""
+    from .exporting import cleanup_expired
+    from .exporting import run_export as write_and_keep
+
+    cleanup_expired()
+    export = db.session.get(Export, export_id)
+    if export is None:
+        return "skipped: export no longer exists"
+    export = write_and_keep(export, progress.reporter("export", export.id, export.expected_count))
+    queue.enqueue(mail_export, export.id)
+    return f"export {export.status}: {export.user_count} users"
+
+
+def mail_export(export_id: int) -> str:
+    """Mail the admin the export (or its failure). RQ retries it when the server is down;
+    the export remembers it was mailed, so a retry never sends twice."""
+    export = db.session.get(Export, export_id)
+    if export is None:
+        return "skipped: export no longer exists"
+    return "sent" if mailing.send_export_mail(export) else "nothing to send"

@@ -10,7 +10,16 @@ from flask_mail import Message
 from sqlalchemy import select, update
 
 from .extensions import db, mail
-from .models import ImportMail, ImportRun, ImportStatus, MailKind, User, utcnow
+from .models import (
+    Export,
+    ExportStatus,
+    ImportMail,
+    ImportRun,
+    ImportStatus,
+    MailKind,
+    User,
+    utcnow,
+)
 from .tokens import make_set_password_token
 
 
@@ -127,3 +136,45 @@ def send_import_mails(import_id: int) -> tuple[int, int]:
         db.session.commit()
         return sent, len(pending_ids) - sent
     return sent, failed
+
+
+def send_export_mail(export: Export) -> bool:
+    """Tell the admin who asked for ``export`` how it ended: the file attached when small,
+    else a signed link; or why it failed. Sent once (a retried job skips it); returns
+    whether a mail went out."""
+    from .exporting import running, storage
+
+    admin = db.session.get(User, export.created_by_id) if export.created_by_id else None
+    if export.mailed or admin is None or not export.is_finished:
+        return False
+    exports_page = external_url("exports.index")
+    if export.status == ExportStatus.DONE:
+        attach = export.file_size <= current_app.config["EXPORT_ATTACH_MAX_BYTES"]
+        link = (
+            None if attach else external_url("exports.link", token=running.download_token(export))
+        )
+        message = Message(
+            subject=f"Your export of {export.user_count:,} users is ready",
+            recipients=[admin.email],
+        )
+        context = {
+            "user": admin,
+            "export": export,
+            "link": link,
+            "exports_page": exports_page,
+            "keep_days": running.keep_days(),
+        }
+        template = "mail/export_ready"
+    else:
+        message = Message(subject="Your export failed", recipients=[admin.email])
+        context = {"user": admin, "export": export, "exports_page": exports_page}
+        template = "mail/export_failed"
+    message.body = render_template(f"{template}.txt", **context)
+    message.html = render_template(f"{template}.html", **context)
+    if export.status == ExportStatus.DONE and attach:
+        media_type = running.MEDIA_TYPES[export.format].split(";")[0]
+        message.attach(export.filename, media_type, storage.read_file(export.id))
+    mail.send(message)
+    export.mailed = True
+    db.session.commit()
+    return True

@@ -258,3 +258,67 @@ class ImportMail(db.Model):
         UniqueConstraint("import_id", "user_id", "kind"),
         Index("ix_import_mails_status", "import_id", "status"),
     )
+
+
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"  # done, and its file has been deleted after the keeping period
+
+
+class ExportFormat(enum.StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class Export(db.Model):
+    """An export an admin asked for: which users, in which format, and the file once made.
+
+    ``selection`` is what to export, kept as asked: {"user_ids": [...]} for rows ticked, or
+    {"q": ..., "level_id": ...} for everyone matching a search, or {"levels": [...]}.
+    """
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    format: Mapped[str] = mapped_column(String(4), default=ExportFormat.CSV.value)
+    selection: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default=ExportStatus.QUEUED.value)
+    expected_count: Mapped[int] = mapped_column(default=0)  # when asked
+    user_count: Mapped[int] = mapped_column(default=0)  # in the file
+    file_size: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    mailed: Mapped[bool] = mapped_column(default=False)
+    job_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def filename(self) -> str:
+        return f"huddle-users-{self.created_at:%Y-%m-%d-%H%M}.{self.format}"
+
+
+class ExportChunk(db.Model):
+    """A piece of an export's file. Files live in the database in pieces of about 1 MB, so
+    that any worker can write one and the web app serves it, without a shared disk, and
+    neither ever holds a whole file in memory."""
+
+    __tablename__ = "export_chunks"
+
+    export_id: Mapped[int] = mapped_column(
+        ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

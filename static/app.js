@@ -1,25 +1,56 @@
-// Small behaviours htmx does not cover: row selection on Users > Manage.
+// Small behaviours htmx does not cover: row selection and export on Users > Manage.
 // Kept in a file (no inline scripts) so a strict Content-Security-Policy can forbid them.
 (function () {
   "use strict";
 
+  // "All matching": the admin chose every user that matches the search, not just this page.
+  let allMatching = false;
+
   function rowBoxes() {
     return Array.from(document.querySelectorAll("#users-table .row-select"));
+  }
+
+  function matchingTotal() {
+    const count = document.getElementById("result-count");
+    return count ? parseInt(count.dataset.total, 10) || 0 : 0;
+  }
+
+  function format(number) {
+    return number.toLocaleString("en");
   }
 
   function updateSelection() {
     const bar = document.getElementById("selection-bar");
     if (!bar) return;
     const boxes = rowBoxes();
-    const selected = boxes.filter((box) => box.checked).length;
+    const ticked = boxes.filter((box) => box.checked).length;
     const all = document.getElementById("select-all");
     if (all) {
-      all.checked = selected > 0 && selected === boxes.length;
-      all.indeterminate = selected > 0 && selected < boxes.length;
+      all.checked = ticked > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
     }
+    if (ticked < boxes.length) allMatching = false;
+    const total = matchingTotal();
+    const selected = allMatching ? total : ticked;
     bar.hidden = selected === 0;
     document.getElementById("selection-count").textContent =
-      selected === 0 ? "" : selected + " selected";
+      selected === 0 ? "" : allMatching
+        ? "All " + format(total) + " matching users selected"
+        : format(selected) + " selected";
+    // The whole page is ticked and there are more: offer everyone that matches.
+    const more = document.getElementById("select-matching");
+    more.hidden = allMatching || ticked === 0 || ticked < boxes.length || total <= ticked;
+    more.textContent = "Select all " + format(total) + " users that match";
+    document.getElementById("export-count").textContent = format(selected);
+    document.getElementById("export-dialog-count").textContent =
+      format(selected) + (selected === 1 ? " user" : " users");
+    document.getElementById("export-scope").value = allMatching ? "matching" : "ticked";
+  }
+
+  function clearSelection() {
+    allMatching = false;
+    rowBoxes().forEach((box) => { box.checked = false; });
+    updateSelection();
   }
 
   document.addEventListener("change", function (event) {
@@ -33,14 +64,34 @@
   });
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-clear-selection]")) {
-      rowBoxes().forEach((box) => { box.checked = false; });
+    if (event.target.closest("[data-clear-selection]")) clearSelection();
+    if (event.target.closest("#select-matching")) {
+      allMatching = true;
       updateSelection();
+      document.getElementById("export-button").focus();
+    }
+    if (event.target.closest("#export-button")) {
+      document.getElementById("export-dialog").showModal();
+    }
+  });
+
+  // The export was asked for: close the dialog, start afresh, show its progress.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt.id !== "export-form") return;
+    document.getElementById("export-dialog").close();
+    if (event.detail.successful) clearSelection();
+    const status = document.getElementById("export-status");
+    if (status) {
+      status.setAttribute("tabindex", "-1");
+      status.focus();
     }
   });
 
   // A new page of the table starts with nothing selected.
-  document.addEventListener("htmx:afterSettle", updateSelection);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "users-table") allMatching = false;
+    updateSelection();
+  });
   document.addEventListener("DOMContentLoaded", updateSelection);
 })();
 

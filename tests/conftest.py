@@ -18,7 +18,7 @@ from sqlalchemy import delete, text
 from huddle import create_app, devmail, queue
 from huddle.config import database_url
 from huddle.extensions import db
-from huddle.models import Level, User, UserLevel
+from huddle.models import Export, Level, User, UserLevel
 
 ADMIN_PASSWORD = "correct horse battery"
 MEMBER_PASSWORD = "member password 1"
@@ -49,6 +49,8 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered: a streamed body (a download) is read inside that same context too.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -99,7 +101,7 @@ def _clean_state(request, smtp_sink):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        for model in (UserLevel, User, Level):
+        for model in (Export, UserLevel, User, Level):
             db.session.execute(delete(model))
         db.session.commit()
         connection = queue.get_redis()

@@ -1,39 +1,76 @@
-"""Writing ``;`` CSV files that Excel opens correctly and that cannot run formulas."""
+"""Writing ``;`` CSV files that Excel opens correctly and that cannot run formulas.
+
+The formula guard is a leading ``'`` (what OWASP advises for CSV injection). The import takes
+it off again, so our own exports import back unchanged; see ``neutralise`` for how a value
+that really starts with an apostrophe survives that.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
+from typing import BinaryIO
 
 from .columns import DELIMITER, TEMPLATE_COLUMNS
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+GUARD = "'"
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 and shows Zoë, not ZoÃ«
 
 
+def _looks_guarded(value: str) -> bool:
+    """Whether ``value`` is apostrophes followed by a formula start ("'+31", "''=x")."""
+    return value.lstrip(GUARD).startswith(FORMULA_STARTS)
+
+
 def neutralise(value: str) -> str:
-    """A value safe to open in a spreadsheet: a leading ' stops a formula from running."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """A value safe to open in a spreadsheet: a leading ' stops a formula from running.
+
+    A value that already is apostrophes and a formula start ("'+x", rare but possible) gets
+    one more, so that ``unneutralise`` gives back exactly the value we started from.
+    """
+    return GUARD + value if value and _looks_guarded(value) else value
 
 
 def unneutralise(value: str) -> str:
-    """Undo ``neutralise``, so that our own exports import back unchanged."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    """Undo ``neutralise``: "'+31 6 …" → "+31 6 …", "''+x" → "'+x"; other values as they are."""
+    if value.startswith(GUARD) and _looks_guarded(value):
         return value[1:]
     return value
 
 
-def csv_text(rows: Iterable[Iterable[str]], header: Iterable[str] = TEMPLATE_COLUMNS) -> str:
-    """A complete file: BOM, header, rows; ``;``-separated, CRLF, quoted where needed."""
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow(list(header))
+def _safe_rows(rows: Iterable[Iterable[str]]) -> Iterable[list[str]]:
     for row in rows:
-        writer.writerow([neutralise(str(value)) for value in row])
-    return out.getvalue()
+        yield [neutralise(value) for value in row]
+
+
+def write_csv(
+    rows: Iterable[Iterable[str]], out: BinaryIO, header: Iterable[str] = TEMPLATE_COLUMNS
+) -> int:
+    """Stream a complete file to the binary ``out``: BOM, header, rows; ``;``-separated,
+    UTF-8, CRLF, quoted where needed, every value guarded. Returns the number of rows."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    try:
+        text.write(BOM)
+        writer = csv.writer(text, delimiter=DELIMITER, lineterminator="\r\n")
+        writer.writerow(list(header))
+        count = 0
+        for count, row in enumerate(_safe_rows(rows), start=1):  # noqa: B007
+            writer.writerow(row)
+        text.flush()
+    finally:
+        text.detach()  # leave ``out`` open for the caller
+    return count
+
+
+def csv_text(rows: Iterable[Iterable[str]], header: Iterable[str] = TEMPLATE_COLUMNS) -> str:
+    """The same file as ``write_csv``, as one string (for small files: the template, the
+    problem rows of an import)."""
+    out = io.BytesIO()
+    write_csv(([str(value) for value in row] for row in rows), out, header)
+    return out.getvalue().decode("utf-8")
 
 
 def template_csv() -> str:

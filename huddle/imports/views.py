@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 from htmx_flask import make_response
 from sqlalchemy import func, select
 
-from .. import queue
+from .. import progress, queue
 from ..csvio.columns import TEMPLATE_COLUMNS
 from ..csvio.writing import template_csv
 from ..extensions import db
-from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, progress, wizard
+from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, wizard
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
 from ..levels.service import all_levels, levels_with_counts
 from ..mailing import external_url
@@ -244,7 +244,9 @@ def progress_part(public_id: str):
     if run.is_finished and request.htmx:
         # Done: reload the whole page once, to show the outcome.
         return make_response("", refresh=True)
-    return render_template("imports/_progress.html", run=run, progress=progress.read(run.id))
+    return render_template(
+        "imports/_progress.html", run=run, progress=progress.read("import", run.id)
+    )
 
 
 def _outcome(run: ImportRun) -> dict:
@@ -271,7 +273,7 @@ def _outcome(run: ImportRun) -> dict:
         "rows": rows,
         "mail_counts": mail_counts,
         "levels": chosen_level_names(run),
-        "progress": progress.read(run.id),
+        "progress": progress.read("import", run.id),
     }
 
 

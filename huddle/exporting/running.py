@@ -1,0 +1,174 @@
+"""Making an export: ask for it, write it (job or command line), keep it for a while, and the
+signed links that fetch it from a mail."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from typing import BinaryIO
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from ..csvio.writing import write_csv
+from ..csvio.xlsx import write_xlsx
+from ..extensions import db
+from ..models import Export, ExportFormat, ExportStatus, User, utcnow
+from . import selection as selections
+from .rows import iter_rows
+from .storage import delete_file, save_file
+
+log = logging.getLogger(__name__)
+
+WRITERS = {ExportFormat.CSV: write_csv, ExportFormat.XLSX: write_xlsx}
+MEDIA_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+Progress = Callable[[int], None]
+
+
+def create_export(admin: User, selection: dict, fmt: str) -> Export:
+    """Record what ``admin`` asked to export (the job does the work)."""
+    export = Export(
+        created_by_id=admin.id,
+        format=ExportFormat(fmt).value,
+        selection=selection,
+        expected_count=selections.count(selection),
+    )
+    db.session.add(export)
+    db.session.commit()
+    return export
+
+
+def _reporting(rows: Iterable[tuple], progress: Progress, every: int = 1000) -> Iterator[tuple]:
+    done = 0
+    for done, row in enumerate(rows, start=1):  # noqa: B007
+        yield row
+        if done % every == 0:
+            progress(done)
+    progress(done)
+
+
+def write_export(selection: dict, fmt: str, out: BinaryIO, progress: Progress | None = None) -> int:
+    """Write the selected users to ``out`` in ``fmt``, streaming; returns how many."""
+    rows = iter_rows(selection)
+    if progress is not None:
+        rows = _reporting(rows, progress)
+    return WRITERS[ExportFormat(fmt)](rows, out)
+
+
+def run_export(export: Export, progress: Progress | None = None) -> Export:
+    """Write the file and keep it with the export. Returns the export done, or failed with
+    the reason in ``error``. A finished export is left as it is (a retried job)."""
+    if export.is_finished:
+        return export
+    export.status = ExportStatus.RUNNING
+    db.session.commit()
+    export_id = export.id
+    try:
+        # The file is spooled to disk first, so the database is written in one short
+        # transaction at the end rather than held open while rows are read.
+        with tempfile.TemporaryFile(prefix="huddle-export-") as spool:
+            export.user_count = write_export(export.selection, export.format, spool, progress)
+            spool.seek(0)
+            export.file_size = save_file(export_id, spool)
+        export.status = ExportStatus.DONE
+        export.finished_at = utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("Export %s failed", export_id)
+        export = db.session.get(Export, export_id)
+        export.status = ExportStatus.FAILED
+        export.error = (
+            f"The export could not be written ({type(exc).__name__}: {str(exc)[:300]}). "
+            "Try again; if it fails again, contact support with this message."
+        )
+        export.finished_at = utcnow()
+        db.session.commit()
+    return export
+
+
+def keep_days() -> int:
+    return current_app.config["EXPORT_KEEP_DAYS"]
+
+
+def expires_at(export: Export):
+    return export.finished_at + timedelta(days=keep_days()) if export.finished_at else None
+
+
+def cleanup_expired(now=None) -> int:
+    """Delete the files of exports older than the keeping period; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=keep_days())
+    expired = db.session.scalars(
+        select(Export).where(Export.status == ExportStatus.DONE, Export.finished_at < cutoff)
+    ).all()
+    for export in expired:
+        delete_file(export.id)
+        export.status = ExportStatus.EXPIRED
+    db.session.commit()
+    return len(expired)
+
+
+class ExportLinkError(Exception):
+    """A download link that does not lead to a file: ``code`` is "invalid", "expired" or
+    "gone" (the file was deleted)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="export-download")
+
+
+def download_token(export: Export) -> str:
+    """A signed token for ``export``'s file, for the link in the mail."""
+    return _serializer().dumps(export.public_id)
+
+
+def export_for_token(token: str) -> Export:
+    """The export a mail link points at, or ``ExportLinkError``."""
+    try:
+        public_id = _serializer().loads(token, max_age=keep_days() * 24 * 3600)
+    except SignatureExpired:
+        raise ExportLinkError(
+            "expired",
+            f"This download link has expired: exports are kept for {keep_days()} days. "
+            "Make a new export on Users › Manage.",
+        ) from None
+    except BadSignature:
+        raise ExportLinkError(
+            "invalid", "This download link is not valid. Copy the whole link from the mail."
+        ) from None
+    export = db.session.scalar(select(Export).where(Export.public_id == public_id))
+    if export is None or export.status == ExportStatus.EXPIRED:
+        raise ExportLinkError(
+            "gone", "This export's file has been deleted. Make a new export on Users › Manage."
+        )
+    return export
+
+
+def start_export(admin: User, selection: dict, fmt: str) -> Export:
+    """Record the export and queue its job. Raises ``queue.QueueUnavailable`` (with nothing
+    recorded) when Redis is down."""
+    from .. import queue
+    from ..jobs import run_export as export_job
+
+    queue.check_available()
+    export = create_export(admin, selection, fmt)
+    try:
+        job = queue.enqueue(export_job, export.id, retries=1, job_timeout=3600)
+    except queue.QueueUnavailable:
+        db.session.delete(export)
+        db.session.commit()
+        raise
+    export.job_id = job.id
+    db.session.commit()
+    return export

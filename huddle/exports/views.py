@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import progress, queue
+from ..exporting import ExportLinkError, export_for_token, start_export
+from ..exporting.running import MEDIA_TYPES, expires_at, keep_days
+from ..exporting.selection import SelectionError, matching, ticked
+from ..exporting.storage import iter_file
+from ..extensions import db
+from ..models import Export, ExportFormat, ExportStatus
+from ..users.listing import UserQuery
+from . import bp
+
+
+def _own_export_or_404(public_id: str) -> Export:
+    """The current admin's export: an export's file is for the admin who made it."""
+    export = db.session.scalar(
+        select(Export).where(Export.public_id == public_id, Export.created_by_id == current_user.id)
+    )
+    return export or abort(404)
+
+
+def _status(export: Export, status: int = 200, **context):
+    return (
+        render_template(
+            "exports/_export_status.html",
+            export=export,
+            progress=progress.read("export", export.id) if export else None,
+            expires_at=expires_at(export) if export else None,
+            **context,
+        ),
+        status,
+    )
+
+
+def _refused(message: str, status: int):
+    if request.htmx:
+        return _status(None, status, error=message)
+    flash(message, "error")
+    return redirect(url_for("users.manage"))
+
+
+@bp.post("")
+def create():
+    """Export the users ticked (``scope=ticked``, ``user_ids``) or everyone matching the
+    search and level filter (``scope=matching``, ``q``, ``level``)."""
+    fmt = request.form.get("format", ExportFormat.CSV.value)
+    if fmt not in tuple(ExportFormat):
+        return _refused("Choose CSV or Excel (.xlsx) as the format.", 422)
+    try:
+        if request.form.get("scope") == "matching":
+            selection = matching(UserQuery.from_args(request.form))
+        else:
+            selection = ticked(request.form.getlist("user_ids"))
+    except SelectionError as problem:
+        return _refused(str(problem), 422)
+    try:
+        export = start_export(current_user, selection, fmt)
+    except queue.QueueUnavailable:
+        return _refused(
+            "The background queue is unavailable, so nothing was exported. Try again in a moment.",
+            503,
+        )
+    if request.htmx:
+        return _status(export, started=True)
+    flash(
+        f"The export of {export.expected_count:,} users is being prepared; you will receive "
+        "it by e-mail.",
+        "success",
+    )
+    return redirect(url_for(".index"))
+
+
+@bp.get("/<public_id>/status")
+def status(public_id: str):
+    return _status(_own_export_or_404(public_id))
+
+
+@bp.get("")
+def index():
+    exports = db.session.scalars(
+        select(Export)
+        .where(Export.created_by_id == current_user.id)
+        .order_by(Export.created_at.desc(), Export.id.desc())
+        .limit(100)
+    ).all()
+    running = {e.id: progress.read("export", e.id) for e in exports if not e.is_finished}
+    return render_template(
+        "exports/index.html",
+        exports=exports,
+        running=running,
+        expires_at=expires_at,
+        keep_days=keep_days(),
+    )
+
+
+def _file_response(export: Export) -> Response:
+    response = Response(
+        stream_with_context(iter_file(export.id)), mimetype=MEDIA_TYPES[export.format]
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Content-Length"] = str(export.file_size)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<public_id>/download")
+def download(public_id: str):
+    export = _own_export_or_404(public_id)
+    if export.status != ExportStatus.DONE:
+        message = (
+            "This export's file has been deleted. Make a new export on Users › Manage."
+            if export.status == ExportStatus.EXPIRED
+            else "This export has no file (yet): see its status on the Exports page."
+        )
+        return render_template("error.html", title="No file to download", message=message), 410
+    return _file_response(export)
+
+
+@bp.get("/link/<token>")
+def link(token: str):
+    """The link in the export mail: signed, expiring, and (like every page here) only for a
+    logged-in admin."""
+    try:
+        export = export_for_token(token)
+    except ExportLinkError as problem:
+        status = 404 if problem.code == "invalid" else 410
+        title = "Download link not valid" if status == 404 else "Download link expired"
+        return render_template("error.html", title=title, message=problem.message), status
+    return _file_response(export)
