@@ -27,12 +27,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from memory import PeakMemory  # noqa: E402  (bench/memory.py)
 
 EXISTING_SHARE = 0.10
 LEVELS = ("Basis", "Verdieping")
@@ -62,40 +63,6 @@ def make_file(rows: int, path: Path) -> None:
                     "Trainers" if i % 50 == 0 else "",
                 ]
             )
-
-
-class PeakMemory:
-    """The highest PSS of this process plus its children, sampled every 20 ms while active."""
-
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @staticmethod
-    def _pss_kb(pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as rollup:
-                return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
-        except (OSError, StopIteration):
-            return 0  # the process has just ended
-
-    def _sample(self) -> None:
-        me = os.getpid()
-        while True:
-            with open(f"/proc/{me}/task/{me}/children") as children:
-                pids = [me, *map(int, children.read().split())]
-            self.peak_kb = max(self.peak_kb, sum(map(self._pss_kb, pids)))
-            if self._stop.wait(0.02):
-                return
 
 
 def _app(db_file: Path):
@@ -284,22 +251,24 @@ def main() -> None:
         return
 
     files = Path(tempfile.mkdtemp(prefix="huddle-import-files-"))
-    print(f"Files in {files} (delete them when done).")
     print(f"{'rows':>10} {'measure':<28} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
-    for rows in (int(size) for size in args.sizes.split(",")):
-        path = files / f"users-{rows}.csv"
-        make_file(rows, path)
-        results = {}
-        for mode, label in (
-            ("stage", "(a) check + preview page 1"),
-            ("apply", "(b) import job"),
-            ("baseline", "(c) sqlite3 baseline"),
-        ):
-            runs = [run_child(mode, rows, path) for _ in range(max(args.repeat, 1))]
-            seconds, peak = min(runs)
-            results[mode] = seconds
-            print(f"{rows:>10,} {label:<28} {seconds:8.2f} {rows / seconds:10,.0f} {peak:8.0f}")
-        print(f"{'':>10} {'(b)/(c)':<28} {results['apply'] / results['baseline']:8.2f}")
+    try:
+        for rows in (int(size) for size in args.sizes.split(",")):
+            path = files / f"users-{rows}.csv"
+            make_file(rows, path)
+            results = {}
+            for mode, label in (
+                ("stage", "(a) check + preview page 1"),
+                ("apply", "(b) import job"),
+                ("baseline", "(c) sqlite3 baseline"),
+            ):
+                runs = [run_child(mode, rows, path) for _ in range(max(args.repeat, 1))]
+                seconds, peak = min(runs)
+                results[mode] = seconds
+                print(f"{rows:>10,} {label:<28} {seconds:8.2f} {rows / seconds:10,.0f} {peak:8.0f}")
+            print(f"{'':>10} {'(b)/(c)':<28} {results['apply'] / results['baseline']:8.2f}")
+    finally:
+        shutil.rmtree(files, ignore_errors=True)
 
 
 if __name__ == "__main__":

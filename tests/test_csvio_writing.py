@@ -62,3 +62,14 @@ def test_an_xlsx_export_has_a_bold_frozen_header_and_guarded_text(tmp_path):
         cell.data_type == "s" for row in sheet.iter_rows(min_row=2) for cell in row if cell.value
     )
     assert [[unneutralise(v) for v in row] for row in values] == [list(r) for r in ROWS]
+
+
+def test_xlsx_text_is_escaped_the_way_excel_reads_it(tmp_path):
+    path = tmp_path / "odd.xlsx"
+    with path.open("wb") as handle:
+        write_xlsx([("a&b<c>", "  lead", "two\nlines", "_x0041_", "bell\x07")], handle)
+    sheet = openpyxl.load_workbook(path).active
+    values = [cell.value for cell in sheet[2]]
+    assert values[:3] == ["a&b<c>", "  lead", "two\nlines"]
+    # Excel's own escape for what XML cannot hold, and for text that looks like one.
+    assert values[3:5] == ["_x005F_x0041_", "bell_x0007_"]

@@ -41,9 +41,17 @@ def unneutralise(value: str) -> str:
     return value
 
 
+# The first characters that may need the guard; anything else is safe as it is.
+_RISKY_FIRST = frozenset(FORMULA_STARTS) | {GUARD}
+
+
+def safe_row(row: Iterable[str]) -> list[str]:
+    """``neutralise`` on every value of a row, quick for the values that need nothing."""
+    return [neutralise(value) if value[:1] in _RISKY_FIRST else value for value in row]
+
+
 def _safe_rows(rows: Iterable[Iterable[str]]) -> Iterable[list[str]]:
-    for row in rows:
-        yield [neutralise(value) for value in row]
+    return map(safe_row, rows)
 
 
 def write_csv(

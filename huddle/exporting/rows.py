@@ -16,34 +16,56 @@ BATCH_SIZE = 5000
 _COLUMNS = [getattr(User, name) for name in USER_COLUMNS]
 
 
+def _fetch(statement) -> list[tuple]:
+    """Run a SELECT on the database driver's own cursor, in the session's transaction.
+
+    SQLAlchemy builds the SQL; the driver's plain tuples cost a fraction of SQLAlchemy's
+    result rows, which shows at a million users. Parameters here are ids and search
+    patterns, which need no conversion on their way to the driver.
+    """
+    connection = db.session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = compiled.construct_params()
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.string, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def iter_rows(selection: dict, batch_size: int = BATCH_SIZE) -> Iterator[tuple[str, ...]]:
     """Every selected user as (email, first_name, …, language, levels), oldest first.
 
     Batches walk the primary key (``id > last``), so each is an index range however far the
-    export has got, and memory holds one batch, not the whole export. Levels come with one
-    range query per batch, names sorted and joined with "|".
+    export has got, and memory holds one batch, not the whole export. Each batch's levels
+    come from one range query on the level grants' primary key; names sorted, joined by "|".
     """
+    names = dict(_fetch(select(Level.id, Level.name)))
     conditions = filters(selection)
     last_id = 0
     while True:
-        batch = db.session.execute(
+        batch = _fetch(
             select(User.id, *_COLUMNS)
             .where(*conditions, User.id > last_id)
             .order_by(User.id)
             .limit(batch_size)
-        ).all()
+        )
         if not batch:
             return
         first_id, last_id = batch[0][0], batch[-1][0]
         levels: dict[int, list[str]] = defaultdict(list)
-        for user_id, name in db.session.execute(
-            select(UserLevel.user_id, Level.name)
-            .join(Level, Level.id == UserLevel.level_id)
-            .where(UserLevel.user_id.between(first_id, last_id))
-            .order_by(UserLevel.user_id, Level.name)
-        ):
-            levels[user_id].append(name)
+        grants = select(UserLevel.user_id, UserLevel.level_id).where(
+            UserLevel.user_id.between(first_id, last_id)
+        )
+        for user_id, level_id in _fetch(grants):
+            levels[user_id].append(names[level_id])
         for user_id, *values in batch:
-            yield (*values, LEVEL_SEPARATOR.join(levels.get(user_id, ())))
+            held = levels.get(user_id)
+            yield (*values, LEVEL_SEPARATOR.join(sorted(held)) if held else "")
         if len(batch) < batch_size:
             return

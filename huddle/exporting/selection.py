@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Level, User, UserLevel
-from ..users.listing import UserQuery
+from ..models import Level, User
+from ..users.listing import UserQuery, has_any_level
 
 MAX_TICKED = 1000  # rows ticked on one page; "all matching" covers more
 
@@ -40,12 +40,8 @@ def filters(selection: dict) -> list:
     if "levels" in selection:
         if not selection["levels"]:
             return []  # the command line without --level: everyone
-        holders = (
-            select(UserLevel.user_id)
-            .join(Level, Level.id == UserLevel.level_id)
-            .where(Level.name.in_(selection["levels"]))
-        )
-        return [User.id.in_(holders)]
+        ids = db.session.scalars(select(Level.id).where(Level.name.in_(selection["levels"])))
+        return [has_any_level(ids)]
     return UserQuery(q=selection.get("q", ""), level_id=selection.get("level_id")).filters()
 
 
