@@ -172,3 +172,14 @@ def start_export(admin: User, selection: dict, fmt: str) -> Export:
     export.job_id = job.id
     db.session.commit()
     return export
+
+
+def recent_export(admin: User, within: timedelta = timedelta(hours=1)) -> Export | None:
+    """The admin's latest export if it was asked for in the last hour: Users › Manage keeps
+    showing its progress or download after a reload."""
+    return db.session.scalar(
+        select(Export)
+        .where(Export.created_by_id == admin.id, Export.created_at >= utcnow() - within)
+        .order_by(Export.created_at.desc(), Export.id.desc())
+        .limit(1)
+    )

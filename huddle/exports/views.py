@@ -38,7 +38,6 @@ def _status(export: Export, status: int = 200, **context):
             "exports/_export_status.html",
             export=export,
             progress=progress.read("export", export.id) if export else None,
-            expires_at=expires_at(export) if export else None,
             **context,
         ),
         status,

@@ -4,6 +4,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from .. import progress
+from ..exporting import running as exports
 from ..extensions import db
 from ..importing import wizard
 from ..levels.service import all_levels
@@ -29,9 +31,12 @@ def manage():
     per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 10), 200)
     page = list_users(query, per_page=per_page)
     context = {"query": query, "page": page, "levels": all_levels()}
-    context["drafts"] = [] if _wants_fragment() else wizard.drafts_of(current_user)
     if _wants_fragment():
         return render_template("users/_users_table.html", **context)
+    context["drafts"] = wizard.drafts_of(current_user)
+    context["export"] = exports.recent_export(current_user)
+    if context["export"]:
+        context["export_progress"] = progress.read("export", context["export"].id)
     return render_template("users/manage.html", **context)
 
 
