@@ -61,6 +61,20 @@ def page(browser, live_server):
     context.close()
 
 
+def log_in_as_admin(page, admin) -> None:
+    """Log in through the login page and wait on Users › Manage until htmx is ready."""
+    from playwright.sync_api import expect
+
+    from .conftest import ADMIN_PASSWORD
+
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(admin.email)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    page.wait_for_load_state("load")
+
+
 @pytest.fixture
 def worker_process(app, smtp_sink):
     """A real `flask worker` process on the test's database, Redis and SMTP server."""

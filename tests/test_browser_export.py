@@ -2,23 +2,15 @@
 
 from playwright.sync_api import expect
 
-from .conftest import ADMIN_PASSWORD, make_user
-
-
-def _log_in(page, admin):
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(admin.email)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Users")).to_be_visible()
-    page.wait_for_load_state("load")  # htmx is ready
+from .browser import log_in_as_admin
+from .conftest import make_user
 
 
 def test_export_two_ticked_users_and_download_the_file(page, admin, app_ctx, worker_process):
     make_user("jan@jansen.nl", first_name="Jan", last_name="Jansen", phone="+31 6 11")
     make_user("zoe@celik.nl", first_name="Zoë", last_name="Çelik")
     make_user("piet@berg.nl", first_name="Piet", last_name="Berg")
-    _log_in(page, admin)
+    log_in_as_admin(page, admin)
 
     page.get_by_label("Select Jan Jansen").check()
     page.get_by_label("Select Zoë Çelik").check()
@@ -48,7 +40,7 @@ def test_export_two_ticked_users_and_download_the_file(page, admin, app_ctx, wor
 def test_select_everyone_matching_a_search_beyond_the_page(page, admin, app_ctx):
     for i in range(60):
         make_user(f"lid{i}@club.nl", first_name="Lid", last_name=f"Nummer {i}")
-    _log_in(page, admin)
+    log_in_as_admin(page, admin)
     page.get_by_label("Search by name or e-mail").press_sequentially("club", delay=20)
     expect(page.locator(".result-count")).to_contain_text("of 60 users")
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from huddle.extensions import db
 from huddle.models import Level, User
 
-from .conftest import ADMIN_PASSWORD, make_user
+from .browser import log_in_as_admin
+from .conftest import make_user
 from .import_helpers import csv_file
 
 
@@ -25,13 +26,7 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
         )
     )
 
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(admin.email)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-    expect(page.get_by_role("heading", name="Users")).to_be_visible()
-    page.wait_for_load_state("load")  # htmx is ready
+    log_in_as_admin(page, admin)
     page.get_by_role("link", name="Import", exact=True).click()
     dialog = page.get_by_role("dialog", name="Import users")
     expect(dialog).to_be_visible()
