@@ -5,7 +5,7 @@ import multiprocessing
 import pytest
 
 from huddle.csvio import checking
-from huddle.csvio.reading import FileProblem, open_csv
+from huddle.csvio.reading import FileProblem, open_table
 
 LEVELS = {"basis": "Basis", "trainers": "Trainers"}
 HEADER = "email;first_name;infix;last_name;phone;organisation;job_title;language;levels\r\n"
@@ -23,7 +23,7 @@ def _file(rows: int) -> bytes:
 
 def _check(data: bytes, fixes: dict, *, helper: bool, monkeypatch) -> tuple[list, int]:
     monkeypatch.setattr(checking, "HELPER_MIN_BYTES", 0 if helper else 1 << 40)
-    table = open_csv(data)
+    table = open_table(data)
     rows = [
         (row.line, row.user, row.levels, row.problems, row.cells_as_json())
         for row in checking.check_rows(table, fixes, LEVELS)
@@ -56,7 +56,7 @@ def test_a_file_problem_in_the_helper_reaches_the_caller(monkeypatch):
 
 def test_stopping_early_stops_the_helper(monkeypatch):
     monkeypatch.setattr(checking, "HELPER_MIN_BYTES", 0)
-    rows = checking.check_rows(open_csv(_file(20_000)), {}, LEVELS)
+    rows = checking.check_rows(open_table(_file(20_000)), {}, LEVELS)
     assert next(rows).line == 2
     rows.close()
     assert not [p for p in multiprocessing.active_children() if p.name == "huddle-check-rows"]

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huddle.csvio.columns import TEMPLATE_COLUMNS
-from huddle.csvio.reading import open_csv
+from huddle.csvio.reading import open_table
 from huddle.csvio.writing import FORMULA_STARTS, neutralise, unneutralise, write_csv
 from huddle.csvio.xlsx import write_xlsx
 
@@ -41,7 +41,7 @@ def test_a_csv_export_reads_back_cell_for_cell():
     assert data.startswith("\ufeff".encode() + b"email;first_name;infix;last_name;phone;")
     assert b"\r\n'+31 6 12345678;" not in data and b";'+31 6 12345678;" in data
     assert data.count(b"\r\n") == 4  # header and 3 rows; the line break in a cell is \n
-    table = open_csv(data)
+    table = open_table(data)
     rows = list(table.rows())
     assert [row.line for row in rows] == [2, 3, 4]  # a quoted line break stays in its cell
     for source, row in zip(rows, ROWS, strict=True):

@@ -45,11 +45,11 @@ def test_dry_run_changes_nothing(app, app_ctx, tmp_path):
 
 
 def test_rejected_file_exits_1_with_the_reason(app, app_ctx, tmp_path):
-    result = _invoke(app, tmp_path, b"email,first_name,last_name\na@x.nl,A,B\n", "--json")
+    result = _invoke(app, tmp_path, b"email,voornaam\na@x.nl,A\n", "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["status"] == "rejected"
-    assert "separated by commas" in report["file_error"]
+    assert "The required column “last_name” is missing" in report["file_error"]
     assert report["rows"] == []
 
 

@@ -263,8 +263,8 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        (HEADER.replace(";", ",").encode() + b"\r\na@x.nl,A,,B,,,,,\r\n", "separated by commas"),
-        (b"E-mailadres;first_name;last_name\r\na@x.nl;A;B\r\n", "were columns renamed?"),
+        (b"Mail;Naam;last_name\r\na@x.nl;A;B\r\n", "were columns renamed?"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old-style Excel file (.xls)"),
         (f"{HEADER}\r\n".encode(), "column titles but no users"),
         (b"", "The file is empty."),
     ],

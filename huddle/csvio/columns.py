@@ -45,3 +45,31 @@ LABELS = {
     "language": "language",
     "levels": "levels",
 }
+
+# Titles a column is recognised by, besides its own name: the Dutch template's titles and
+# common English ones. Compared without case, spaces, hyphens and underscores (see
+# ``title_key``), so "E-mailadres", "e-mail adres" and "EMAILADRES" are all the same.
+TITLE_ALIASES = {
+    "email": ("e-mail", "e-mail address", "email address", "mail", "e-mailadres", "mailadres"),
+    "first_name": ("first name", "firstname", "given name", "voornaam", "roepnaam"),
+    "infix": ("tussenvoegsel", "tussenvoegsels", "middle name", "prefix"),
+    "last_name": ("last name", "lastname", "surname", "family name", "achternaam"),
+    "phone": ("phone number", "telephone", "mobile", "telefoon", "telefoonnummer", "mobiel"),
+    "organisation": ("organization", "company", "organisatie", "bedrijf"),
+    "job_title": ("job title", "function", "position", "functie"),
+    "language": ("taal", "locale"),
+    "levels": ("level", "niveaus", "niveau"),
+}
+
+
+def title_key(title: str) -> str:
+    """A column title as we compare it: letters and digits only, lower case."""
+    return "".join(char for char in title.lower() if char.isalnum())
+
+
+# title_key → template column, for every name and alias.
+COLUMN_BY_TITLE = {
+    title_key(title): column
+    for column in TEMPLATE_COLUMNS
+    for title in (column, *TITLE_ALIASES.get(column, ()))
+}

@@ -1,25 +1,35 @@
 """Reading an uploaded file: bytes → text → rows, with the header mapped to template columns.
 
+A file is read whatever Excel, Numbers or Notepad made of it: an Excel workbook or text in
+UTF-8, UTF-16, Windows-1252 or Mac Roman (encodings.py), separated by ``;``, ``,`` or tabs
+(judged from the header, whose titles we know; an Excel ``sep=`` line first wins), with
+Dutch or English column titles in any order. The table says what it found ("comma-separated,
+Windows-1252"), and ``ReadOptions`` lets the admin overrule it.
+
 Everything that makes a whole file unreadable raises ``FileProblem`` with what is wrong and
 how to fix it; problems of single rows are left to validating.py.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from .columns import DELIMITER, REQUIRED_COLUMNS, TEMPLATE_COLUMNS
+from .columns import COLUMN_BY_TITLE, DELIMITER, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, title_key
+from .encodings import detect_encoding
 
 TEMPLATE_HEADER = DELIMITER.join(TEMPLATE_COLUMNS)
 # A record longer than this is not a user: stop before it eats memory and time.
 MAX_FIELD_SIZE = 64 * 1024
 _NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")
-_INVISIBLE = re.compile("[\ufeff\u200b-\u200f\u00a0\u2060]")
+XLSX_MAGIC = b"PK\x03\x04"
+OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
+# The separators we read, and how the admin hears of them.
+SEPARATORS = {";": "semicolon-separated", ",": "comma-separated", "\t": "tab-separated"}
 
 
 class FileProblem(Exception):
@@ -46,18 +56,49 @@ class SourceRow:
     extra_cells: int = 0  # non-empty cells to the right of the last column
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the admin chose where our reading of the file was wrong; None: detect it."""
+
+    encoding: str | None = None  # a key of encodings.ENCODINGS
+    delimiter: str | None = None  # a key of SEPARATORS
+    sheet: str | None = None  # a sheet of a workbook
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> ReadOptions:
+        values = values or {}
+        return cls(
+            encoding=values.get("encoding") or None,
+            delimiter=values.get("delimiter") if values.get("delimiter") in SEPARATORS else None,
+            sheet=values.get("sheet") or None,
+        )
+
+    def to_dict(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if value}
+
+
 @dataclass
 class CsvTable:
     """A file whose header is understood; ``rows()`` streams its records once."""
 
-    encoding: str
-    delimiter: str
+    encoding: str  # as people say it ("UTF-8"); "" for a workbook
+    delimiter: str  # "" for a workbook
     columns: list[str | None]  # per column of the file: its template column, or None
     ignored_columns: list[str]
     blank_lines: int = 0
     size: int = 0  # bytes
+    kind: str = "csv"  # or "xlsx"
+    encoding_certain: bool = True
+    sheet: str = ""
+    sheets: list[str] = field(default_factory=list)
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
+
+    def described(self) -> str:
+        """How the file was read, in words: "comma-separated, Windows-1252"."""
+        if self.kind == "xlsx":
+            return f"Excel workbook, sheet “{self.sheet}”"
+        return f"{SEPARATORS[self.delimiter]}, {self.encoding}"
 
     def rows(self) -> Iterator[SourceRow]:
         """Every non-blank record after the header, once, as it is read; blank lines are
@@ -86,66 +127,35 @@ class CsvTable:
             yield SourceRow(line, values, extra)
 
 
-def clean_title(title: str) -> str:
-    """A column title as we compare it: no BOM or invisible spaces, lower case, ``_`` for
-    spaces and hyphens ("First name" → "first_name")."""
-    title = _INVISIBLE.sub(" ", title).strip().lower()
-    return re.sub(r"[\s\-]+", "_", title)
-
-
-def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
-    """Whether ``data`` is valid UTF-8, checked a chunk at a time (no copy of the text)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for start in range(0, len(data), chunk):
-            decoder.decode(data[start : start + chunk])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def text_lines(data: bytes) -> tuple[Iterator[str], str]:
-    """The file's lines (with their LF, CRLF or CR endings), decoded as they are read, and
-    the name of the encoding. Decoding as we go keeps a large file in memory once, as bytes.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        codec, name = "utf-8-sig", "UTF-8"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        codec, name = "utf-16", "UTF-16"
-    elif _is_utf8(data):
-        codec, name = "utf-8", "UTF-8"
-    else:
-        # Excel's "CSV (semicolon)" on Dutch Windows writes Windows-1252.
-        codec, name = "cp1252", "Windows-1252"
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=codec, errors="replace", newline="")
-    return stream, name
-
-
-def _check_not_binary(data: bytes) -> None:
+def _check_readable(data: bytes) -> None:
     head = data[:4096]
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(OLD_EXCEL_MAGIC):
         raise FileProblem(
-            "xlsx",
-            "This is an Excel workbook (.xlsx), not a CSV file.",
-            "In Excel choose File › Save As › “CSV (semicolon separated)” and upload that file.",
+            "xls",
+            "This is an old-style Excel file (.xls), which cannot be read.",
+            "In Excel choose File › Save As › “Excel Workbook (.xlsx)” or “CSV (semicolon "
+            "separated)” and upload that file.",
         )
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(
             "not_text",
-            "This is not a text file, so it cannot be a CSV file.",
-            "Upload the template filled in and saved as CSV (semicolon separated).",
+            "This is not a text file or an Excel workbook, so it cannot be read.",
+            "Upload the template filled in and saved as CSV (semicolon separated) or .xlsx.",
         )
 
 
-def _records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
-    """(line the record starts on, cells) for every record, blank ones included."""
-    reader = csv.reader(lines, delimiter=DELIMITER)
-    line = 1
+def _records(
+    lines: Iterator[str], delimiter: str, first_line: int = 1
+) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, cells) for every record, blank ones included; the first
+    of ``lines`` is line ``first_line`` of the file."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    offset = first_line - 1
+    line = first_line
     try:
         for cells in reader:
             yield line, cells
-            line = reader.line_num + 1
+            line = offset + reader.line_num + 1
     except csv.Error as exc:
         raise _broken_record(exc, line) from exc
 
@@ -166,26 +176,83 @@ def _broken_record(exc: csv.Error, line: int) -> FileProblem:
     )
 
 
-def _separated_by(header: list[str]) -> str | None:
-    """The separator a one-cell header really uses, when it is not ";"."""
-    if len(header) != 1:
-        return None
-    for name, char in (("commas (,)", ","), ("tabs", "\t")):
-        titles = {clean_title(t) for t in header[0].split(char)}
-        if len(titles & set(TEMPLATE_COLUMNS)) >= 2:
-            return name
-    return None
+def _guess_delimiter(line: str) -> str:
+    """The separator that splits the header line into the most titles we know (then into
+    the most cells); ";" when nothing tells."""
+
+    def score(delimiter: str) -> tuple[int, int, bool]:
+        titles = next(csv.reader([line], delimiter=delimiter), [])
+        known = sum(1 for title in titles if title_key(title) in COLUMN_BY_TITLE)
+        return known, len(titles), delimiter == DELIMITER
+
+    return max(SEPARATORS, key=score)
 
 
-def _wrong_separator(separator: str) -> FileProblem:
-    return FileProblem(
-        "wrong_separator",
-        f"This file is separated by {separator}, not by semicolons (;). Excel and Numbers do "
-        "this depending on their settings, and it cannot be seen in the spreadsheet.",
-        "Save it again as “CSV (semicolon separated)”, or open it in Notepad (Windows) or "
-        "TextEdit (Mac) and replace every , by ;.",
-        1,
+def _text_records(data: bytes, options: ReadOptions):
+    """(records, encoding, delimiter) of a text file. Blank lines and an Excel "sep=;" line
+    before the header are read here, to find the header line and its separator."""
+    encoding = detect_encoding(data, options.encoding)
+    stream = io.TextIOWrapper(
+        io.BytesIO(data), encoding=encoding.codec, errors="replace", newline=""
     )
+    peeked: list[str] = []
+    hint = None
+    first_line = 1
+    for line in stream:
+        text = line.strip().strip("\ufeff")
+        if first_line == 1 and not peeked and text.lower().startswith("sep=") and len(text) <= 6:
+            hint = text[4:5] or None  # Excel's "sep=;" (or "sep=,") first line
+            first_line = 2
+            continue
+        peeked.append(line)
+        if text.strip(" \t;,\""):
+            break  # the header line (lines before it are blank: counted as such later)
+    delimiter = options.delimiter or (hint if hint in SEPARATORS else None)
+    delimiter = delimiter or _guess_delimiter(peeked[-1] if peeked else "")
+    records = _records(itertools.chain(peeked, stream), delimiter, first_line)
+    return records, encoding, delimiter
+
+
+def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
+    """Read the header of ``data`` (a text file or an Excel workbook) and return the table;
+    ``FileProblem`` when it cannot be imported at all (empty, not readable, required
+    columns missing, no users)."""
+    options = options or ReadOptions()
+    if _NOT_BLANK.search(data) is None:  # (data.strip() would copy a large file)
+        raise FileProblem(
+            "empty", "The file is empty.", "Fill in the template and upload it again."
+        )
+    csv.field_size_limit(MAX_FIELD_SIZE)
+    if data.startswith(XLSX_MAGIC):
+        from .workbook import sheet_records
+
+        records, sheet, sheets = sheet_records(data, options.sheet)
+        table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets)
+    else:
+        _check_readable(data)
+        records, encoding, delimiter = _text_records(data, options)
+        table = CsvTable(encoding.name, delimiter, [], [], encoding_certain=encoding.certain)
+    table.size = len(data)
+
+    header: list[str] | None = None
+    for _line, cells in records:
+        if any(cell.strip() for cell in cells):
+            header = cells
+            break
+        table.blank_lines += 1
+    if header is None:
+        raise FileProblem("empty", "The file has only blank lines.", "Fill in the template.")
+    table.columns, table.ignored_columns = _map_header(header)
+    table._records = records
+    # Look at the first user now, so that a file of titles only is refused here.
+    table._first = next(table._source_rows(), None)
+    if table._first is None:
+        raise FileProblem(
+            "header_only",
+            "The file has the column titles but no users.",
+            "Add one user per line below the titles.",
+        )
+    return table
 
 
 def _map_header(header: list[str]) -> tuple[list[str | None], list[str]]:
@@ -193,12 +260,13 @@ def _map_header(header: list[str]) -> tuple[list[str | None], list[str]]:
     ignored = []
     seen: dict[str, int] = {}
     for position, title in enumerate(header, start=1):
-        name = clean_title(title)
-        if name in TEMPLATE_COLUMNS:
+        name = COLUMN_BY_TITLE.get(title_key(title))
+        if name is not None:
             if name in seen:
                 raise FileProblem(
                     "duplicate_column",
-                    f"The column “{name}” appears twice (columns {seen[name]} and {position}).",
+                    f"Columns {seen[name]} and {position} are both “{name}” "
+                    f"(“{header[seen[name] - 1].strip()}” and “{title.strip()}”).",
                     "Delete one of the two columns.",
                     1,
                 )
@@ -238,49 +306,6 @@ def _missing_columns(missing: list[str], ignored: list[str], header: list[str]) 
     return FileProblem(
         "missing_columns",
         message,
-        f"Keep the column titles exactly as in the template: {TEMPLATE_HEADER}",
+        f"Keep the column titles as in the template: {TEMPLATE_HEADER}",
         1,
     )
-
-
-def open_csv(data: bytes) -> CsvTable:
-    """Read the header of ``data`` and return the table; ``FileProblem`` when it cannot be
-    imported at all (empty, not a CSV, wrong separator, columns missing, no users)."""
-    if _NOT_BLANK.search(data) is None:  # (data.strip() would copy a large file)
-        raise FileProblem(
-            "empty", "The file is empty.", "Fill in the template and upload it again."
-        )
-    _check_not_binary(data)
-    lines, encoding = text_lines(data)
-    records = _records(lines)
-    csv.field_size_limit(MAX_FIELD_SIZE)
-
-    header: list[str] | None = None
-    blank_before = 0
-    for line, cells in records:
-        if line == 1 and DELIMITER.join(cells).strip().lower().startswith("sep="):
-            sep = DELIMITER.join(cells).strip()[4:5]
-            if sep and sep != DELIMITER:
-                raise _wrong_separator("commas (,)" if sep == "," else f"“{sep}”")
-            continue  # Excel's "sep=;" hint line
-        if any(cell.strip() for cell in cells):
-            header = cells
-            break
-        blank_before += 1
-    if header is None:
-        raise FileProblem("empty", "The file has only blank lines.", "Fill in the template.")
-
-    other = _separated_by(header)
-    if other:
-        raise _wrong_separator(other)
-    columns, ignored = _map_header(header)
-    table = CsvTable(encoding, DELIMITER, columns, ignored, blank_before, len(data), records)
-    # Look at the first user now, so that a file of titles only is refused here.
-    table._first = next(table._source_rows(), None)
-    if table._first is None:
-        raise FileProblem(
-            "header_only",
-            "The file has the column titles but no users.",
-            "Add one user per line below the titles.",
-        )
-    return table

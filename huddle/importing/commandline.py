@@ -16,7 +16,7 @@ import click
 from sqlalchemy import select
 
 from .. import queue
-from ..csvio.reading import FileProblem, open_csv
+from ..csvio.reading import FileProblem, open_table
 from ..extensions import db
 from ..models import ImportFile, ImportRow, ImportRun, ImportStatus, Level, RowAction
 from . import applying
@@ -66,7 +66,7 @@ def import_file(
     db.session.add(run)
     db.session.commit()
     try:
-        open_csv(data)
+        open_table(data)
     except FileProblem as problem:
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
@@ -105,7 +105,7 @@ def _send_mails_job():
 
 def _dry_run(data: bytes, chosen: list[str]) -> Report:
     try:
-        table = open_csv(data)
+        table = open_table(data)
     except FileProblem as problem:
         return _rejected(problem)
     rows = [

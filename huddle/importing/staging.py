@@ -12,7 +12,7 @@ from functools import lru_cache
 from sqlalchemy import delete, func, select
 
 from ..csvio.columns import TEMPLATE_COLUMNS
-from ..csvio.reading import FileProblem, SourceRow, open_csv
+from ..csvio.reading import FileProblem, SourceRow, open_table
 from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..csvio.writing import csv_text
 from ..extensions import db
@@ -142,7 +142,7 @@ def stage(run: ImportRun) -> None:
     plan for the preview. A file that cannot be read marks the run rejected."""
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
     try:
-        table = open_csv(run.file_data)
+        table = open_table(run.file_data)
     except FileProblem as problem:
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
