@@ -33,7 +33,7 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     expect(dialog.locator("[aria-current=step]")).to_contain_text("Template")
     dialog.get_by_role("link", name="Next: upload your file").click()
 
-    dialog.get_by_label("Choose or drop your filled-in file (.csv)").set_input_files(path)
+    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
     expect(dialog.locator("#preview-totals")).to_contain_text("1 invalid rows")
     expect(dialog.locator("#row-4")).to_contain_text("is not a valid e-mail address")

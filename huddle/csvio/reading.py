@@ -100,6 +100,16 @@ class CsvTable:
             return f"Excel workbook, sheet “{self.sheet}”"
         return f"{SEPARATORS[self.delimiter]}, {self.encoding}"
 
+    def summary(self) -> dict:
+        """How the file was read, for keeping with the import and showing the admin."""
+        return {
+            "described": self.described(),
+            "kind": self.kind,
+            "certain": self.encoding_certain,
+            "sheet": self.sheet,
+            "sheets": self.sheets,
+        }
+
     def rows(self) -> Iterator[SourceRow]:
         """Every non-blank record after the header, once, as it is read; blank lines are
         counted in ``blank_lines``."""
@@ -205,12 +215,25 @@ def _text_records(data: bytes, options: ReadOptions):
             first_line = 2
             continue
         peeked.append(line)
-        if text.strip(" \t;,\""):
+        if text.strip(' \t;,"'):
             break  # the header line (lines before it are blank: counted as such later)
     delimiter = options.delimiter or (hint if hint in SEPARATORS else None)
     delimiter = delimiter or _guess_delimiter(peeked[-1] if peeked else "")
     records = _records(itertools.chain(peeked, stream), delimiter, first_line)
     return records, encoding, delimiter
+
+
+def read_choices(data: bytes) -> dict:
+    """What the admin may choose for a file that could not be read as we guessed: its kind
+    and, for a workbook, its sheets."""
+    if not data.startswith(XLSX_MAGIC):
+        return {"kind": "csv", "sheets": []}
+    from .workbook import sheet_names
+
+    try:
+        return {"kind": "xlsx", "sheets": sheet_names(data)}
+    except FileProblem:
+        return {"kind": "xlsx", "sheets": []}
 
 
 def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:

@@ -82,10 +82,13 @@ def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str,
         worksheet.reset_dimensions()
         try:
             for number, row in enumerate(worksheet.iter_rows(), start=1):
-                yield number, [
-                    cell_text(cell.value, getattr(cell, "number_format", "General"))
-                    for cell in row
-                ]
+                yield (
+                    number,
+                    [
+                        cell_text(cell.value, getattr(cell, "number_format", "General"))
+                        for cell in row
+                    ],
+                )
         finally:
             workbook.close()
 

@@ -17,7 +17,7 @@ from operator import itemgetter
 from sqlalchemy import delete, select
 
 from ..csvio.columns import USER_COLUMNS
-from ..csvio.reading import FileProblem, open_table
+from ..csvio.reading import FileProblem, ReadOptions, open_table
 from ..extensions import db
 from ..models import (
     GrantSource,
@@ -101,7 +101,7 @@ def _describe(exc: Exception) -> str:
 
 
 def _apply(run: ImportRun, progress: Progress) -> None:
-    table = open_table(run.file_data)
+    table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
     level_ids = dict(db.session.execute(select(Level.name, Level.id)).all())
     now = db_value(User.created_at, utcnow())
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))

@@ -12,7 +12,7 @@ from functools import lru_cache
 from sqlalchemy import delete, func, select
 
 from ..csvio.columns import TEMPLATE_COLUMNS
-from ..csvio.reading import FileProblem, SourceRow, open_table
+from ..csvio.reading import FileProblem, ReadOptions, SourceRow, open_table, read_choices
 from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..csvio.writing import csv_text
 from ..extensions import db
@@ -142,17 +142,43 @@ def stage(run: ImportRun) -> None:
     plan for the preview. A file that cannot be read marks the run rejected."""
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
     try:
-        table = open_table(run.file_data)
+        table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
+        run.reading = table.summary()
+        samples: list[str] = []
+        for plans in iter_plans(table, run.fixes, chosen_level_names(run), stored_lines(run.id)):
+            store_rows(run.id, plans, run.fixes)
+            if not table.encoding_certain and len(samples) < SAMPLE_NAMES:
+                samples = _names_with_accents(plans, samples)
     except FileProblem as problem:
+        # Rows stored before a broken line go too: the file is refused as a whole.
+        db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
+        run.reading = read_choices(run.file_data)
+        recount(run)
         return
+    run.status = ImportStatus.DRAFT
+    run.file_error = ""
+    run.reading = {**run.reading, "samples": samples}
     run.encoding = table.encoding
     run.ignored_columns = table.ignored_columns
-    for plans in iter_plans(table, run.fixes, chosen_level_names(run), stored_lines(run.id)):
-        store_rows(run.id, plans, run.fixes)
     run.blank_lines = table.blank_lines
     recount(run)
+
+
+SAMPLE_NAMES = 6
+
+
+def _names_with_accents(plans: list[RowPlan], samples: list[str]) -> list[str]:
+    """A few names with non-ASCII letters, as read: the admin judges the encoding by them."""
+    for plan in plans:
+        user = plan.row.user
+        name = " ".join(filter(None, (user["first_name"], user["infix"], user["last_name"])))
+        if not name.isascii() and name not in samples:
+            samples = [*samples, name]
+            if len(samples) == SAMPLE_NAMES:
+                break
+    return samples
 
 
 def stored_lines(import_id: int):

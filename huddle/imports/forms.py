@@ -4,7 +4,9 @@ from wtforms import BooleanField
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Your filled-in file (.csv)", validators=[FileRequired("Choose a file.")])
+    file = FileField(
+        "Your filled-in file (.csv or .xlsx)", validators=[FileRequired("Choose a file.")]
+    )
 
 
 class MailOptionsForm(FlaskForm):

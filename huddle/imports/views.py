@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 
 from .. import progress, queue
 from ..csvio.columns import TEMPLATE_COLUMNS
+from ..csvio.encodings import ENCODINGS
+from ..csvio.reading import SEPARATORS, ReadOptions
 from ..csvio.writing import template_csv
 from ..extensions import db
-from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, wizard
+from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, stage, wizard
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
 from ..levels.service import all_levels, levels_with_counts
 from ..mailing import external_url
@@ -99,6 +101,19 @@ def check(run: ImportRun):
     return _step("_step_upload.html", "upload", form=form, run=run, **_preview(run))
 
 
+@bp.post("/<public_id>/read-as")
+@draft_step
+def read_as(run: ImportRun):
+    """The admin's choice of encoding, separator or sheet: read and check the file again."""
+    chosen = ReadOptions.from_dict(request.form.to_dict())
+    if chosen.encoding not in (None, *ENCODINGS):
+        abort(400)
+    run.read_options = chosen.to_dict()
+    stage(run)
+    db.session.commit()
+    return _go(url_for(".check", public_id=run.public_id))
+
+
 def _preview(run: ImportRun) -> dict:
     tab = request.args.get("tab", "all")
     tab = tab if tab in PREVIEW_TABS else "all"
@@ -110,6 +125,7 @@ def _preview(run: ImportRun) -> dict:
         "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
         "rows": rows,
         "columns": TEMPLATE_COLUMNS,
+        "read_choices": {"encodings": ENCODINGS, "separators": SEPARATORS},
     }
 
 
