@@ -63,3 +63,26 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     db.session.expire_all()
     zoe = db.session.scalar(select(User).where(User.email == "zoe@celik.nl"))
     assert zoe is not None and [level.name for level in zoe.levels] == ["Basis"]
+
+
+def test_a_comma_separated_windows_file_is_read_and_the_admin_can_read_it_otherwise(
+    page, admin, app_ctx, tmp_path
+):
+    path = tmp_path / "uit-excel.csv"
+    path.write_bytes("email,first_name,last_name\r\nzoe@celik.nl,Zoë,Çelik\r\n".encode("cp1252"))
+    log_in_as_admin(page, admin)
+    page.get_by_role("link", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import users")
+    dialog.get_by_role("link", name="Next: upload your file").click()
+    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_role("button", name="Upload and check").click()
+    expect(dialog.locator("#preview-totals")).to_contain_text(
+        "read as: comma-separated, Windows-1252, 1 rows."
+    )
+    expect(dialog.locator("#row-2")).to_contain_text("Zoë")
+
+    dialog.get_by_text("Not read right? Choose how to read the file").click()
+    dialog.get_by_label("Characters (encoding)").select_option("Mac Roman")
+    dialog.get_by_role("button", name="Read again").click()
+    expect(dialog.locator("#preview-totals")).to_contain_text("comma-separated, Mac Roman")
+    expect(dialog.locator("#row-2")).not_to_contain_text("Zoë")  # the wrong choice shows

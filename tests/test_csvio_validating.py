@@ -101,3 +101,14 @@ def test_the_fast_path_never_accepts_what_email_validator_refuses(address):
 def test_special_use_and_odd_domains_go_to_the_library():
     for address in ("a@b.test", "a@localhost", "a@b.local", "a..b@x.nl", "a@-x.nl"):
         assert check_email(address)[1] is not None, address
+
+
+def test_text_garbled_by_a_wrong_encoding_is_flagged_with_what_was_meant():
+    row = validate_row(
+        SourceRow(2, {"email": "z@x.nl", "first_name": "ZoÃ«", "last_name": "Ã‡elik"}), {}
+    )
+    assert [p.column for p in row.problems] == ["first_name", "last_name"]
+    assert "(probably “Zoë”)" in row.problems[0].message
+    assert "(probably “Çelik”)" in row.problems[1].message
+    clean = {"email": "z@x.nl", "first_name": "Zoë", "last_name": "’t Hart-Ölçer"}
+    assert validate_row(SourceRow(2, clean), {}).problems == []

@@ -3,6 +3,7 @@
 import io
 import re
 
+import openpyxl
 import pytest
 from sqlalchemy import select, text
 
@@ -33,6 +34,18 @@ def test_template_is_semicolon_separated_utf8_with_bom(admin_client):
     response = admin_client.get("/imports/template.csv")
     assert response.data == ("\ufeff" + HEADER + "\r\n").encode("utf-8")
     assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_the_xlsx_template_fills_in_and_uploads_as_it_is(admin_client, app_ctx):
+    response = admin_client.get("/imports/template.xlsx")
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert [cell.value for cell in book.active[1]] == HEADER.split(";")
+    book.active.append(["zoe@celik.nl", "Zoë", None, "Çelik"])
+    filled = io.BytesIO()
+    book.save(filled)
+    page, _ = upload(admin_client, filled.getvalue(), filename="template.xlsx")
+    assert "1</span> new users" in page.get_data(as_text=True)
 
 
 def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, app, smtp_sink):

@@ -25,6 +25,14 @@ _STRANGE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
 )
 
+# Text that went through a wrong encoding once: UTF-8 read as Windows-1252 ("ZoÃ«" for Zoë,
+# "â€™" for ’). A name never looks like this on purpose.
+_GARBLED = re.compile(
+    "Ã[\u00a0-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+    "|â€[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2122\u0153\u0161\u017e]"
+)
+
 # A fast path for the common address: plain ASCII, dot-atom local part, ordinary host names.
 # Everything it accepts, email-validator accepts as well (tests/test_csvio_validating.py checks
 # that on random input); anything else goes to email-validator itself.
@@ -94,6 +102,17 @@ def clean(value: str) -> str:
     return unneutralise(value.strip())
 
 
+def _garbled_message(value: str) -> str:
+    try:
+        meant = f" (probably “{value.encode('cp1252').decode('utf-8')}”)"
+    except UnicodeError:
+        meant = ""
+    return (
+        f"“{value}” looks garbled{meant}: somewhere the file's letters were read with the "
+        "wrong encoding. Choose another encoding under “Not read right?”, or retype the value."
+    )
+
+
 def _cell_problems(user: dict[str, str]) -> list[Problem]:
     """Missing, strange and too long values, column by column (the slow, thorough pass)."""
     problems = []
@@ -116,6 +135,8 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
                     "character.",
                 )
             )
+        elif _GARBLED.search(value):
+            problems.append(Problem(column, _garbled_message(value)))
         elif len(value) > limit:
             problems.append(
                 Problem(
@@ -140,6 +161,7 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
         and user["first_name"]
         and user["last_name"]
         and joined.isprintable()
+        and (joined.isascii() or not _GARBLED.search(joined))
         and not any(len(user[column]) > limit for column, limit, _ in _RULES)
     ):
         problems: list[Problem] = []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import re
 from functools import wraps
 
@@ -14,6 +15,8 @@ from ..csvio.columns import TEMPLATE_COLUMNS
 from ..csvio.encodings import ENCODINGS
 from ..csvio.reading import SEPARATORS, ReadOptions
 from ..csvio.writing import template_csv
+from ..csvio.xlsx import write_xlsx
+from ..exporting.running import MEDIA_TYPES
 from ..extensions import db
 from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, stage, wizard
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
@@ -66,6 +69,17 @@ def template():
         template_csv(),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="huddle-users-template.csv"'},
+    )
+
+
+@bp.get("/template.xlsx")
+def template_xlsx():
+    out = io.BytesIO()
+    write_xlsx([], out)
+    return Response(
+        out.getvalue(),
+        mimetype=MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": 'attachment; filename="huddle-users-template.xlsx"'},
     )
 
 
