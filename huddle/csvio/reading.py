@@ -122,19 +122,21 @@ class CsvTable:
         width = len(self.columns)
         mapped = [(i, name) for i, name in enumerate(self.columns) if name]
         every_column_mapped = len(mapped) == width
+        columns = self.columns
         for line, cells in self._records:
-            if not "".join(cells).strip():
+            # Blank: no cell with anything but spaces (the first cell decides most rows).
+            if not (cells and cells[0].strip()) and not "".join(cells).strip():
                 self.blank_lines += 1
                 continue
             if every_column_mapped:
                 # The usual file: zip pairs titles and cells (a short row just has fewer).
-                values = dict(zip(self.columns, cells))  # noqa: B905
+                values = dict(zip(columns, cells))  # noqa: B905
             else:
                 values = {name: cells[i] for i, name in mapped if i < len(cells)}
-            extra = 0
             if len(cells) > width:
-                extra = sum(1 for cell in cells[width:] if cell.strip())
-            yield SourceRow(line, values, extra)
+                yield SourceRow(line, values, sum(1 for cell in cells[width:] if cell.strip()))
+            else:
+                yield SourceRow(line, values)
 
 
 def _check_readable(data: bytes) -> None:
