@@ -326,3 +326,16 @@ class ExportChunk(db.Model):
     )
     seq: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ColumnAlias(db.Model):
+    """A column title of an admin's own files, and the template column it means: chosen once
+    in the wizard's mapping step, used for that admin's next imports."""
+
+    __tablename__ = "column_aliases"
+
+    admin_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    title: Mapped[str] = mapped_column(String(200), primary_key=True)
+    column: Mapped[str] = mapped_column(String(20))

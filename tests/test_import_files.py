@@ -97,3 +97,38 @@ def test_a_broken_line_deep_in_the_file_is_a_clear_refusal(admin_client, app_ctx
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "cannot be imported" in html
     assert "Line 32 is far too long" in html
+
+
+OWN_TITLES = (
+    "Mail van lid;Naam;Familienaam;Club\r\njan@x.nl;Jan;Jansen;A\r\npiet@x.nl;Piet;Berg;B\r\n"
+)
+
+
+def test_the_admin_maps_their_own_titles_once_and_the_next_import_knows_them(admin_client, app_ctx):
+    page, public_id = upload(admin_client, OWN_TITLES.encode())
+    html = page.get_data(as_text=True)
+    assert "cannot be imported yet" in html
+    assert '<label for="map-email">The e-mail address</label>' in html
+    assert "Mail van lid (e.g. jan@x.nl, piet@x.nl)" in html
+
+    chosen = {"map-email": "Naam", "map-first_name": "Naam", "map-last_name": ""}
+    refused = admin_client.post(
+        f"/imports/{public_id}/columns", data={"csrf_token": admin_client.csrf, **chosen}
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "“Naam” holds no e-mail addresses (Jan, Piet)." in html
+    assert "Choose the column that holds the last name." in html
+
+    chosen = {"map-email": "Mail van lid", "map-first_name": "Naam", "map-last_name": "Familienaam"}
+    response = admin_client.post(
+        f"/imports/{public_id}/columns", data={"csrf_token": admin_client.csrf, **chosen}
+    )
+    assert response.status_code == 302
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2</span> new users" in html and "Ignored columns (not in the template): Club" in html
+
+    # The next file with those titles needs no mapping.
+    page, second = upload(admin_client, OWN_TITLES.encode(), filename="volgende.csv")
+    assert "2</span> new users" in page.get_data(as_text=True)
+    assert _names(second) == ["Jan Jansen", "Piet Berg"]

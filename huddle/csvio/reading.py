@@ -42,6 +42,9 @@ class FileProblem(Exception):
         self.message = message
         self.fix = fix
         self.line = line
+        # With "missing_columns": which are missing, and the file's (title, first values).
+        self.missing: list[str] = []
+        self.columns: list[tuple[str, list[str]]] = []
 
     def __str__(self) -> str:
         return f"{self.message} {self.fix}"
@@ -63,14 +66,18 @@ class ReadOptions:
     encoding: str | None = None  # a key of encodings.ENCODINGS
     delimiter: str | None = None  # a key of SEPARATORS
     sheet: str | None = None  # a sheet of a workbook
+    # Column titles of the admin's own, and the template column each stands for.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, values: dict | None) -> ReadOptions:
         values = values or {}
+        aliases = values.get("aliases") or {}
         return cls(
             encoding=values.get("encoding") or None,
             delimiter=values.get("delimiter") if values.get("delimiter") in SEPARATORS else None,
             sheet=values.get("sheet") or None,
+            aliases={t: c for t, c in aliases.items() if c in TEMPLATE_COLUMNS},
         )
 
     def to_dict(self) -> dict:
@@ -267,7 +274,13 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
         table.blank_lines += 1
     if header is None:
         raise FileProblem("empty", "The file has only blank lines.", "Fill in the template.")
-    table.columns, table.ignored_columns = _map_header(header)
+    try:
+        table.columns, table.ignored_columns = _map_header(header, options.aliases)
+    except FileProblem as problem:
+        if problem.code == "missing_columns":
+            # For the mapping step: the file's titles, each with its first values.
+            problem.columns = _column_samples(header, records)
+        raise
     table._records = records
     # Look at the first user now, so that a file of titles only is refused here.
     table._first = next(table._source_rows(), None)
@@ -280,12 +293,27 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
     return table
 
 
-def _map_header(header: list[str]) -> tuple[list[str | None], list[str]]:
+def _column_samples(header: list[str], records, count: int = 3) -> list[tuple[str, list[str]]]:
+    """(title, its first few non-blank values) for every titled column of the file."""
+    samples: list[list[str]] = [[] for _ in header]
+    for _line, cells in itertools.islice(records, 50):
+        for index, cell in enumerate(cells[: len(header)]):
+            if cell.strip() and len(samples[index]) < count:
+                samples[index].append(cell.strip()[:40])
+    return [(title.strip(), samples[i]) for i, title in enumerate(header) if title.strip()]
+
+
+def _map_header(
+    header: list[str], aliases: dict[str, str] | None = None
+) -> tuple[list[str | None], list[str]]:
+    by_title = COLUMN_BY_TITLE
+    if aliases:
+        by_title = {**by_title, **{title_key(title): name for title, name in aliases.items()}}
     columns: list[str | None] = []
     ignored = []
     seen: dict[str, int] = {}
     for position, title in enumerate(header, start=1):
-        name = COLUMN_BY_TITLE.get(title_key(title))
+        name = by_title.get(title_key(title))
         if name is not None:
             if name in seen:
                 raise FileProblem(
@@ -328,9 +356,12 @@ def _missing_columns(missing: list[str], ignored: list[str], header: list[str]) 
         )
     else:
         message = f"The required column{plural} {names} {'are' if plural else 'is'} missing."
-    return FileProblem(
+    problem = FileProblem(
         "missing_columns",
         message,
-        f"Keep the column titles as in the template: {TEMPLATE_HEADER}",
+        f"Say below which columns hold them, or keep the titles as in the template: "
+        f"{TEMPLATE_HEADER}",
         1,
     )
+    problem.missing = missing
+    return problem

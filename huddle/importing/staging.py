@@ -16,7 +16,16 @@ from ..csvio.reading import FileProblem, ReadOptions, SourceRow, open_table, rea
 from ..csvio.validating import CheckedRow, mark_duplicates, validate_row
 from ..csvio.writing import csv_text
 from ..extensions import db
-from ..models import ImportFile, ImportRow, ImportRun, ImportStatus, Level, RowAction, User
+from ..models import (
+    ColumnAlias,
+    ImportFile,
+    ImportRow,
+    ImportRun,
+    ImportStatus,
+    Level,
+    RowAction,
+    User,
+)
 from .bulk import db_value, insert_many, select_in
 from .planning import RowPlan, iter_plans, known_levels, load_existing, plan_row
 
@@ -30,7 +39,18 @@ PREVIEW_TABS = {
 
 def create_run(filename: str, data: bytes, *, admin: User | None, source: str = "web") -> ImportRun:
     """Store an upload as a new draft import and check it; returns the run (maybe rejected)."""
+    aliases = {}
+    if admin is not None:
+        # The admin's own column titles, from their earlier imports.
+        aliases = dict(
+            db.session.execute(
+                select(ColumnAlias.title, ColumnAlias.column).where(
+                    ColumnAlias.admin_id == admin.id
+                )
+            ).all()
+        )
     run = ImportRun(
+        read_options={"aliases": aliases} if aliases else {},
         filename=filename[:255] or "upload.csv",
         file=ImportFile(data=data),
         file_size=len(data),
@@ -155,6 +175,8 @@ def stage(run: ImportRun) -> None:
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
         run.reading = read_choices(run.file_data)
+        if problem.missing:
+            run.reading.update(missing=problem.missing, columns=problem.columns)
         recount(run)
         return
     run.status = ImportStatus.DRAFT

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from .. import queue
+from ..csvio.columns import LABELS
 from ..extensions import db
-from ..models import ImportRow, ImportRun, ImportStatus, Level, RowAction, User
+from ..models import ColumnAlias, ImportRow, ImportRun, ImportStatus, Level, RowAction, User
 from .staging import chosen_level_names, stage
 
 STEPS = ("template", "upload", "levels", "mails", "confirm")
@@ -18,6 +19,35 @@ def set_levels(run: ImportRun, level_ids: list[int]) -> None:
     run.level_ids = sorted(valid)
     stage(run)
     db.session.commit()
+
+
+def map_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> dict[str, str]:
+    """The mapping step: ``chosen`` says which of the file's column titles holds each
+    missing template column. Returns problems by template column (nothing changed then);
+    else remembers the titles for this import and for the admin's next ones, and checks
+    the file again."""
+    samples = dict((title, values) for title, values in run.reading.get("columns", []))
+    problems = {}
+    used: dict[str, str] = {}
+    for column in run.reading.get("missing", []):
+        title = chosen.get(column, "")
+        if title not in samples:
+            problems[column] = f"Choose the column that holds the {LABELS[column]}."
+        elif title in used:
+            problems[column] = f"“{title}” is already chosen for the {LABELS[used[title]]}."
+        elif column == "email" and samples[title] and not any("@" in v for v in samples[title]):
+            problems[column] = f"“{title}” holds no e-mail addresses ({', '.join(samples[title])})."
+        else:
+            used[title] = column
+    if problems:
+        return problems
+    aliases = {**run.read_options.get("aliases", {}), **used}
+    run.read_options = {**run.read_options, "aliases": aliases}
+    for title, column in used.items():
+        db.session.merge(ColumnAlias(admin_id=admin.id, title=title[:200], column=column))
+    stage(run)
+    db.session.commit()
+    return {}
 
 
 def set_mail_options(run: ImportRun, *, notify_new: bool, notify_existing: bool) -> None:

@@ -11,7 +11,7 @@ from htmx_flask import make_response
 from sqlalchemy import func, select
 
 from .. import progress, queue
-from ..csvio.columns import TEMPLATE_COLUMNS
+from ..csvio.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS
 from ..csvio.encodings import ENCODINGS
 from ..csvio.reading import SEPARATORS, ReadOptions
 from ..csvio.writing import template_csv
@@ -128,6 +128,26 @@ def read_as(run: ImportRun):
     return _go(url_for(".check", public_id=run.public_id))
 
 
+@bp.post("/<public_id>/columns")
+@draft_step
+def map_columns(run: ImportRun):
+    """The mapping step: which of the file's columns hold the required ones."""
+    chosen = {column: request.form.get(f"map-{column}", "") for column in REQUIRED_COLUMNS}
+    problems = wizard.map_columns(run, current_user, chosen)
+    if problems:
+        return _step(
+            "_step_upload.html",
+            "upload",
+            422,
+            form=UploadForm(),
+            run=run,
+            mapping_problems=problems,
+            mapping_chosen=chosen,
+            **_preview(run),
+        )
+    return _go(url_for(".check", public_id=run.public_id))
+
+
 def _preview(run: ImportRun) -> dict:
     tab = request.args.get("tab", "all")
     tab = tab if tab in PREVIEW_TABS else "all"
@@ -140,6 +160,7 @@ def _preview(run: ImportRun) -> dict:
         "rows": rows,
         "columns": TEMPLATE_COLUMNS,
         "read_choices": {"encodings": ENCODINGS, "separators": SEPARATORS},
+        "labels": LABELS,
     }
 
 
