@@ -59,7 +59,7 @@ def test_too_many_cells_is_a_row_problem():
     row = validate_row(
         SourceRow(4, {"email": "a@x.nl", "first_name": "A", "last_name": "B"}, 1), {}
     )
-    assert "A “;” inside a value needs quotes" in _messages(row)[""]
+    assert "A separator (; or ,) inside a value needs quotes" in _messages(row)[""]
 
 
 def test_our_own_formula_guard_is_taken_off_again():

@@ -105,3 +105,18 @@ def test_a_large_file_checked_by_the_helper_process_imports_the_same(
     user3 = db.session.scalar(select(User).where(User.email == "user3@x.nl"))
     assert (user3.first_name, user3.last_name) == ("Zoë", "Berg 3")
     assert [level.name for level in user3.levels] == ["Basis"]
+
+
+def test_text_report_says_how_the_file_was_read(app, app_ctx, tmp_path):
+    data = "email,first_name,last_name\r\nzoe@celik.nl,Zoë,Çelik\r\n".encode("cp1252")
+    result = _invoke(app, tmp_path, data, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Read as: comma-separated, Windows-1252." in result.output
+    assert "1 rows: 1 new" in result.output
+
+
+def test_a_broken_line_in_a_dry_run_is_a_rejection_not_a_crash(app, app_ctx, tmp_path):
+    data = b'email;first_name;last_name\r\na@x.nl;A;B\r\nb@x.nl;"' + b"x" * 70_000
+    result = _invoke(app, tmp_path, data, "--dry-run", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["file_error"].startswith("Line 3 is far too long")

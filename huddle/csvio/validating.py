@@ -196,8 +196,8 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
         problems.append(
             Problem(
                 "",
-                "This line has more cells than the file has columns. A “;” inside a value "
-                "needs quotes around that value.",
+                "This line has more cells than the file has columns. A separator (; or ,) "
+                "inside a value needs quotes around that value.",
             )
         )
     return CheckedRow(row.line, user, tuple(levels), problems, row.values)

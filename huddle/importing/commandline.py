@@ -37,6 +37,7 @@ class Report:
     summary: dict
     blank_lines: int = 0
     rows: Callable[[], Iterable[tuple]] = lambda: ()
+    read_as: str = ""  # how the file was read, for the text report
 
 
 def import_file(
@@ -66,7 +67,7 @@ def import_file(
     db.session.add(run)
     db.session.commit()
     try:
-        open_table(data)
+        read_as = open_table(data).described()
     except FileProblem as problem:
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
@@ -94,7 +95,8 @@ def import_file(
         .order_by(ImportRow.line)
         .execution_options(yield_per=5000)
     )
-    return Report("ok", None, summary, run.blank_lines, lambda: db.session.execute(stored))
+    rows = lambda: db.session.execute(stored)  # noqa: E731
+    return Report("ok", None, summary, run.blank_lines, rows, read_as)
 
 
 def _send_mails_job():
@@ -106,13 +108,13 @@ def _send_mails_job():
 def _dry_run(data: bytes, chosen: list[str]) -> Report:
     try:
         table = open_table(data)
-    except FileProblem as problem:
+        rows = [
+            (plan.row.line, plan.row.user["email"].lower(), plan.action.value, _problems(plan.row))
+            for plans in iter_plans(table, {}, chosen)
+            for plan in plans
+        ]
+    except FileProblem as problem:  # the header, or a broken line further down
         return _rejected(problem)
-    rows = [
-        (plan.row.line, plan.row.user["email"].lower(), plan.action.value, _problems(plan.row))
-        for plans in iter_plans(table, {}, chosen)
-        for plan in plans
-    ]
     counts = Counter(action for _, _, action, _ in rows)
     summary = {
         "rows": len(rows),
@@ -120,7 +122,7 @@ def _dry_run(data: bytes, chosen: list[str]) -> Report:
         "existing": counts[RowAction.UPDATE] + counts[RowAction.UNCHANGED],
         "invalid": counts[RowAction.SKIP],
     }
-    return Report("ok", None, summary, table.blank_lines, lambda: rows)
+    return Report("ok", None, summary, table.blank_lines, lambda: rows, table.described())
 
 
 def _problems(row) -> list[list[str]]:
@@ -151,6 +153,8 @@ def write_text(report: Report, dry_run: bool, out: TextIO) -> None:
         out.write(f"The file was not imported. {report.file_error}\n")
         return
     summary = report.summary
+    if report.read_as:
+        out.write(f"Read as: {report.read_as}.\n")
     out.write(
         f"{summary['rows']:,} rows: {summary['new']:,} new, {summary['existing']:,} existing, "
         f"{summary['invalid']:,} invalid (skipped); {report.blank_lines} blank lines.\n"
