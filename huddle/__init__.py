@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import access, queue
+from . import access, queue, security
 from .config import load_config
 from .extensions import csrf, db, htmx, login_manager, mail, migrate
 
@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     htmx.init_app(app)
     queue.init_app(app)
     access.init_app(app)
+    security.init_app(app)
 
     from .auth import bp as auth_bp
     from .exports import bp as exports_bp

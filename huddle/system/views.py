@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, current_app, render_template, send_file
+from flask import abort, current_app, make_response, render_template, send_file
 
 from .. import devmail
+from ..security import MAIL_PREVIEW_POLICY
 from . import bp, health
 
 
@@ -33,7 +34,9 @@ def outbox():
 @bp.get("/outbox/<message_id>")
 def outbox_message(message_id: str):
     message = devmail.get_message(_outbox_dir(), message_id) or abort(404)
-    return render_template("system/outbox_message.html", message=message)
+    response = make_response(render_template("system/outbox_message.html", message=message))
+    response.headers["Content-Security-Policy"] = MAIL_PREVIEW_POLICY
+    return response
 
 
 @bp.get("/outbox/<message_id>/attachments/<int:index>")
