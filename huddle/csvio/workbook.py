@@ -19,8 +19,30 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .reading import FileProblem
 
+# What a workbook may unpack to. A sheet of 100,000 users is some 30 MB of XML; a "zip bomb"
+# of a few MB that unpacks to gigabytes is refused before a byte of it is read.
+MAX_UNPACKED_BYTES = 500 * 1024 * 1024
+MAX_PACKING_RATIO = 200
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile:
+        return  # _open says what is wrong with it
+    unpacked = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries) or 1
+    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_PACKING_RATIO:
+        raise FileProblem(
+            "xlsx_too_large",
+            f"This workbook unpacks to {unpacked // (1024 * 1024):,} MB, far more than a "
+            "list of users takes: it cannot be read safely.",
+            "Save the sheet with the users as “CSV (semicolon separated)” and upload that.",
+        )
+
 
 def _open(data: bytes):
+    _check_unpacked_size(data)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):

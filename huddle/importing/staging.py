@@ -6,6 +6,7 @@ The preview is advice: the import job checks everything again when it runs (appl
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from functools import lru_cache
 
@@ -51,7 +52,8 @@ def create_run(filename: str, data: bytes, *, admin: User | None, source: str = 
         )
     run = ImportRun(
         read_options={"aliases": aliases} if aliases else {},
-        filename=filename[:255] or "upload.csv",
+        # Only the name: a browser may send a path, and a hostile one "../../x.csv".
+        filename=re.split(r"[\\/]", filename)[-1].strip()[:255] or "upload.csv",
         file=ImportFile(data=data),
         file_size=len(data),
         created_by_id=admin.id if admin else None,
