@@ -95,6 +95,10 @@ def load_config(instance_path: Path) -> dict:
         # A CSRF token lives as long as the session; an admin may keep a form open for hours.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        # Log-in brake (auth/throttle.py): failures allowed within the window.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+        "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
         # Exports: how long their files are kept, and up to what size a mail attaches one
         # (a larger file gets a signed link instead).
         "EXPORT_KEEP_DAYS": int(env.get("EXPORT_KEEP_DAYS") or 7),

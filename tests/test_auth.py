@@ -193,3 +193,41 @@ def test_forgot_password_with_redis_down_says_so_instead_of_failing(app, member)
             assert "We cannot send mail right now" in response.get_data(as_text=True)
     finally:
         app.config["REDIS_URL"] = None
+
+
+def test_too_many_failed_log_ins_make_the_account_wait(app, admin, member):
+    client = app.test_client()
+    for _ in range(5):
+        assert log_in(client, admin.email, "guess").status_code == 401
+    # Now even the right password waits: guessing on would tell nothing.
+    blocked = log_in(client, admin.email, ADMIN_PASSWORD)
+    assert blocked.status_code == 429
+    assert "Too many failed log-ins. Try again in 15 minutes" in blocked.get_data(as_text=True)
+    # Another account from the same address still logs in.
+    assert log_in(app.test_client(), member.email, "member password 1").status_code == 302
+
+
+def test_many_failures_from_one_address_make_that_address_wait(app, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    client = app.test_client()
+    for i in range(3):
+        assert log_in(client, f"someone{i}@example.org", "guess").status_code == 401
+    assert log_in(client, admin.email, ADMIN_PASSWORD).status_code == 429
+
+
+def test_a_success_starts_the_accounts_count_again(app, admin):
+    client = app.test_client()
+    for _ in range(4):
+        log_in(client, admin.email, "guess")
+    assert log_in(client, admin.email, ADMIN_PASSWORD).status_code == 302
+    client = app.test_client()
+    for _ in range(4):
+        assert log_in(client, admin.email, "guess").status_code == 401
+    assert log_in(client, admin.email, ADMIN_PASSWORD).status_code == 302
+
+
+def test_with_redis_down_logging_in_still_works(app, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing there
+    client = app.test_client()
+    assert log_in(client, admin.email, "guess").status_code == 401
+    assert log_in(client, admin.email, ADMIN_PASSWORD).status_code == 302

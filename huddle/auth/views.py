@@ -10,7 +10,7 @@ from .. import jobs, queue
 from ..extensions import db
 from ..models import User, normalise_email
 from ..tokens import LinkExpired, user_for_set_password_token
-from . import bp
+from . import bp, throttle
 from .forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 
 
@@ -38,10 +38,21 @@ def login():
         return redirect(_home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = _user_by_email(form.email.data)
+        email, address = form.email.data, request.remote_addr or ""
+        wait = throttle.seconds_to_wait(email, address)
+        if wait:
+            minutes = (wait + 59) // 60
+            form.password.errors.append(
+                f"Too many failed log-ins. Try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}, or use “Forgot your password?”."
+            )
+            return render_template("auth/login.html", form=form), 429
+        user = _user_by_email(email)
         if user is not None and user.check_password(form.password.data):
+            throttle.record_success(email, address)
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+        throttle.record_failure(email, address)
         # One message for an unknown address and a wrong password: no account probing.
         form.password.errors.append("That e-mail address and password do not match.")
         return render_template("auth/login.html", form=form), 401
