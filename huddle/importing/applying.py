@@ -15,6 +15,7 @@ from collections.abc import Callable
 from operator import itemgetter
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ..csvio.columns import USER_COLUMNS
 from ..csvio.reading import FileProblem, ReadOptions, open_table
@@ -55,7 +56,16 @@ def apply_import(run: ImportRun, progress: Progress | None = None) -> ImportRun:
     db.session.commit()  # the admin sees "running" while the rows are written
     run_id = run.id
     try:
-        _apply(run, progress or (lambda done: None))
+        try:
+            _apply(run, progress or (lambda done: None))
+        except IntegrityError:
+            # Another import created some of these users while this one ran (PostgreSQL
+            # lets both plan them as new; the second insert waits, then collides). Once
+            # more, from the start: now they exist, and are updated instead.
+            db.session.rollback()
+            log.warning("Import %s collided with another import; running it again", run_id)
+            run = db.session.get(ImportRun, run_id)
+            _apply(run, progress or (lambda done: None))
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
