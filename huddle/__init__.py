@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import access, queue, security
-from .config import load_config
+from .config import engine_options, load_config
 from .extensions import csrf, db, htmx, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(Path(app.instance_path)))
     app.config.update(overrides or {})
+    # Derived from the final database URL (tests and benchmarks override it).
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

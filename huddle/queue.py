@@ -15,6 +15,8 @@ import os
 import redis
 from flask import Flask, current_app
 from rq import Queue, Retry, SimpleWorker, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from .extensions import db
 
@@ -99,6 +101,17 @@ def check_available() -> None:
         get_redis().ping()
     except REDIS_DOWN as exc:
         raise QueueUnavailable(str(exc)) from exc
+
+
+def job_status(job_id: str) -> str | None:
+    """RQ's status of a job ("queued", "started", "failed", …), "missing" when Redis has
+    forgotten it, None when Redis cannot be asked."""
+    try:
+        return Job.fetch(job_id, connection=get_redis()).get_status() or "missing"
+    except NoSuchJobError:
+        return "missing"
+    except REDIS_DOWN:
+        return None
 
 
 def enqueue(func, *args, retries: int = 3, **kwargs):

@@ -18,8 +18,9 @@ from .processes import worker_env
 def _run(admin, name: str, numbers: range, level: Level) -> ImportRun:
     rows = [f"user{i}@x.nl;User;;{i};;;;;" for i in numbers]
     run = create_run(name, csv_file(*rows), admin=admin)
-    wizard.set_levels(run, [level.id])
-    wizard.set_mail_options(run, notify_new=False, notify_existing=False)
+    # Straight to the job, which checks the file again itself (no second preview).
+    run.level_ids, run.notify_new = [level.id], False
+    db.session.commit()
     return run
 
 

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import multiprocessing
+import os
 import pickle
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
@@ -93,6 +94,13 @@ def _widen(pipe) -> None:
 def _send_rows(table: CsvTable, rows: Iterator[CheckedRow], sender) -> None:
     """In the helper: check the rows and send them as plain tuples, which cost far less to
     send and rebuild than the objects (the cells go as JSON, the form they are stored in)."""
+
+    # Let go of everything the parent had open (database connections, the pipe's other end):
+    # if the parent dies, its transaction must end with it, and our next write must fail
+    # (no reader left) so that we end too.
+    keep = sender.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
     def send(kind: str, payload) -> None:
         sender.send_bytes(pickle.dumps((kind, payload), pickle.HIGHEST_PROTOCOL))

@@ -75,3 +75,13 @@ def select_in(query: str, values: list) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def refresh_statistics(table: Table) -> None:
+    """Let PostgreSQL's planner know how many rows ``table`` has now, this transaction's
+    own included (ANALYZE counts those). Nothing to do on SQLite."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"ANALYZE {connection.dialect.identifier_preparer.quote(table.name)}"
+        )

@@ -7,7 +7,16 @@ from sqlalchemy import func, select, update
 from .. import queue
 from ..csvio.columns import LABELS
 from ..extensions import db
-from ..models import ColumnAlias, ImportRow, ImportRun, ImportStatus, Level, RowAction, User
+from ..models import (
+    ColumnAlias,
+    ImportRow,
+    ImportRun,
+    ImportStatus,
+    Level,
+    RowAction,
+    User,
+    utcnow,
+)
 from .staging import chosen_level_names, stage
 
 STEPS = ("template", "upload", "levels", "mails", "confirm")
@@ -114,15 +123,16 @@ def drafts_of(admin: User) -> list[ImportRun]:
     ).all()
 
 
-def start(run: ImportRun) -> bool:
+def start(run: ImportRun, *, from_status: ImportStatus = ImportStatus.DRAFT) -> bool:
     """Queue the import once: False when it had already been started (a double click).
+    ``from_status=FAILED`` starts a failed import again.
 
-    Raises ``queue.QueueUnavailable`` (and leaves the draft as it was) when Redis is down.
+    Raises ``queue.QueueUnavailable`` (and leaves the import as it was) when Redis is down.
     """
     claimed = db.session.execute(
         update(ImportRun)
-        .where(ImportRun.id == run.id, ImportRun.status == ImportStatus.DRAFT.value)
-        .values(status=ImportStatus.QUEUED.value)
+        .where(ImportRun.id == run.id, ImportRun.status == from_status.value)
+        .values(status=ImportStatus.QUEUED.value, error="")
     ).rowcount
     # Committed before the job is queued, so the worker never sees a draft.
     db.session.commit()
@@ -131,11 +141,29 @@ def start(run: ImportRun) -> bool:
     from ..jobs import run_import
 
     try:
-        job = queue.enqueue(run_import, run.id, retries=0, job_timeout=3600)
+        # One automatic retry: when the process running it is killed (out of memory, a
+        # deploy), RQ runs it again; the interrupted attempt left nothing behind.
+        job = queue.enqueue(run_import, run.id, retries=1, job_timeout=3600)
     except queue.QueueUnavailable:
-        run.status = ImportStatus.DRAFT
+        run.status = from_status
         db.session.commit()
         raise
     run.job_id = job.id
     db.session.commit()
     return True
+
+
+def notice_lost_job(run: ImportRun) -> None:
+    """A queued or running import whose job RQ gave up on (its process was killed, and so
+    was the retry) is marked failed, so that the admin sees it and can start it again."""
+    if run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING) or not run.job_id:
+        return
+    if queue.job_status(run.job_id) not in ("failed", "stopped", "canceled", "missing"):
+        return
+    run.status = ImportStatus.FAILED
+    run.error = (
+        "The import stopped unexpectedly: the process running it was stopped (for example, "
+        "it ran out of memory) and the retry too. Nothing was imported. Start it again."
+    )
+    run.finished_at = utcnow()
+    db.session.commit()

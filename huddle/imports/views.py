@@ -284,14 +284,27 @@ def discard(run: ImportRun):
 @bp.get("/<public_id>")
 def detail(public_id: str):
     run = _run_or_404(public_id)
+    wizard.notice_lost_job(run)
     if run.status == ImportStatus.DRAFT:
         return redirect(url_for(".check", public_id=run.public_id))
     return render_template("imports/detail.html", run=run, **_outcome(run))
 
 
+@bp.post("/<public_id>/again")
+def start_again(public_id: str):
+    """A failed import, started again: it checks the file anew and applies it whole."""
+    run = _run_or_404(public_id)
+    try:
+        wizard.start(run, from_status=ImportStatus.FAILED)
+    except queue.QueueUnavailable:
+        flash("The background queue is unavailable: try again in a moment.", "error")
+    return redirect(url_for(".detail", public_id=run.public_id))
+
+
 @bp.get("/<public_id>/progress")
 def progress_part(public_id: str):
     run = _run_or_404(public_id)
+    wizard.notice_lost_job(run)
     if run.is_finished and request.htmx:
         # Done: reload the whole page once, to show the outcome.
         return make_response("", refresh=True)
