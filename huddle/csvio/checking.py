@@ -49,9 +49,9 @@ def check_rows(
 
 
 def _from_helper(table: CsvTable, rows: Iterator[CheckedRow]) -> Iterator[CheckedRow]:
-    # "fork": the helper starts with the open table as it is (the file is shared, not copied)
-    # and never touches what else the parent has open (database, Redis): it only reads,
-    # validates and writes to the pipe, and it leaves without running the parent's exit hooks.
+    # "fork": the helper starts with the open table as it is (the file is shared, not copied).
+    # It closes whatever else the parent has open (database, Redis), only reads, validates
+    # and writes to the pipe, and leaves without running the parent's exit hooks.
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     _widen(receiver)

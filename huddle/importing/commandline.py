@@ -95,7 +95,10 @@ def import_file(
         .order_by(ImportRow.line)
         .execution_options(yield_per=5000)
     )
-    rows = lambda: db.session.execute(stored)  # noqa: E731
+
+    def rows():
+        return db.session.execute(stored)
+
     return Report("ok", None, summary, run.blank_lines, rows, read_as)
 
 

@@ -167,7 +167,8 @@ def stage(run: ImportRun) -> None:
         table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
         run.reading = table.summary()
         samples: list[str] = []
-        for plans in iter_plans(table, run.fixes, chosen_level_names(run), stored_lines(run.id)):
+        earlier_lines = stored_lines(run.id, refresh_statistics_as_rows_grow=True)
+        for plans in iter_plans(table, run.fixes, chosen_level_names(run), earlier_lines):
             store_rows(run.id, plans, run.fixes)
             if not table.encoding_certain and len(samples) < SAMPLE_NAMES:
                 samples = _names_with_accents(plans, samples)
@@ -205,7 +206,7 @@ def _names_with_accents(plans: list[RowPlan], samples: list[str]) -> list[str]:
     return samples
 
 
-def stored_lines(import_id: int):
+def stored_lines(import_id: int, *, refresh_statistics_as_rows_grow: bool = False):
     """For ``iter_plans``: where addresses were in the rows of this import stored so far."""
     query = f"SELECT email, line FROM import_rows WHERE import_id = {int(import_id)} AND email IN"
     lookups = 0
@@ -213,10 +214,12 @@ def stored_lines(import_id: int):
     def lookup(emails: list[str]) -> dict[str, int]:
         nonlocal lookups
         lookups += 1
-        if lookups in (5, 50, 500):
+        if refresh_statistics_as_rows_grow and lookups in (5, 50, 500):
             # PostgreSQL plans by its statistics, which do not yet know the rows this
             # transaction stored: it would scan them all for every batch (50,000 rows: 26 s
-            # instead of 0.3). SQLite prefers the index without being told.
+            # instead of 0.3). SQLite prefers the index without being told. Only while
+            # staging: ANALYZE holds a lock to the end of the transaction, and two imports
+            # applying at once, each waiting on the other's new addresses, would deadlock.
             refresh_statistics(ImportRow.__table__)
         first: dict[str, int] = {}
         for email, line in select_in(query, emails):
