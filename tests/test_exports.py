@@ -226,6 +226,7 @@ def test_admins_see_only_their_own_exports_and_old_files_are_deleted(
     mine = _latest_export()
     page = admin_client.get("/exports").get_data(as_text=True)
     assert mine.public_id in page and theirs.public_id not in page
+    assert "users ticked on Users › Manage" in page
     assert admin_client.get(f"/exports/{theirs.public_id}/download").status_code == 404
 
     mine.finished_at = utcnow() - timedelta(days=8)

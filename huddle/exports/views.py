@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import progress, queue
-from ..exporting import ExportLinkError, export_for_token, start_export
+from ..exporting import ExportLinkError, describe_selection, export_for_token, start_export
 from ..exporting.running import MEDIA_TYPES, expires_at, keep_days
 from ..exporting.selection import SelectionError, matching, ticked
 from ..exporting.storage import iter_file
@@ -102,6 +102,7 @@ def index():
         running=running,
         expires_at=expires_at,
         keep_days=keep_days(),
+        describe=describe_selection,
     )
 
 
