@@ -29,8 +29,14 @@ def run_import(import_id: int) -> str:
     if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
         return f"skipped: import is {run.status}"
     run = apply_import(run, progress.reporter("import", run.id, run.rows_total))
-    queue.enqueue(send_import_mails, run.id)
+    queue_import_mails(run.id)
     return f"import {run.status}"
+
+
+def queue_import_mails(import_id: int):
+    """Queue the sending of an import's mails: tried once and retried with growing pauses,
+    MAX_MAIL_ATTEMPTS times in all, after which the mails still unsent are marked failed."""
+    return queue.enqueue(send_import_mails, import_id, retries=mailing.MAX_MAIL_ATTEMPTS - 1)
 
 
 def send_import_mails(import_id: int) -> str:

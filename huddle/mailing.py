@@ -7,7 +7,7 @@ import smtplib
 
 from flask import current_app, render_template, url_for
 from flask_mail import Message
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .extensions import db, mail
 from .models import (
@@ -95,8 +95,9 @@ def send_import_mails(import_id: int) -> tuple[int, int]:
     """Send the import's pending mails over one SMTP connection; returns (sent, not sent).
 
     Each mail is marked sent (and committed) right after the server accepts it, so a retry
-    of this job never sends it twice. A mail that keeps failing is given up after
-    MAX_MAIL_ATTEMPTS and marked failed.
+    of this job never sends it twice. Every try counts, a server that cannot be reached
+    included; a mail still not sent after MAX_MAIL_ATTEMPTS tries is marked failed, for the
+    admin to send again from the import's page.
     """
     run = db.session.get(ImportRun, import_id)
     pending_ids = db.session.scalars(
@@ -111,31 +112,36 @@ def send_import_mails(import_id: int) -> tuple[int, int]:
         with mail.connect() as connection:
             for mail_id in pending_ids:
                 record = db.session.get(ImportMail, mail_id)
-                record.attempts += 1
                 try:
                     user = db.session.get(User, record.user_id)
                     connection.send(compose_import_mail(record, user, run))
                 except (OSError, smtplib.SMTPException) as exc:
-                    record.last_error = str(exc)[:500]
-                    if record.attempts >= MAX_MAIL_ATTEMPTS:
-                        record.status = "failed"
+                    _count_failed_try(record, str(exc))
                     failed += 1
                 else:
+                    record.attempts += 1
                     record.status = "sent"
                     record.sent_at = utcnow()
                     sent += 1
                 db.session.commit()
     except (OSError, smtplib.SMTPException) as exc:
-        # The server could not be reached (or hung up): what is not sent stays pending.
+        # The server could not be reached (or hung up): a failed try for every mail not sent.
         db.session.rollback()
-        db.session.execute(
-            update(ImportMail)
-            .where(ImportMail.id.in_(pending_ids), ImportMail.status == "pending")
-            .values(last_error=f"Mail server unreachable: {exc}"[:500])
-        )
+        unsent = db.session.scalars(
+            select(ImportMail).where(ImportMail.id.in_(pending_ids), ImportMail.status == "pending")
+        ).all()
+        for record in unsent:
+            _count_failed_try(record, f"Mail server unreachable: {exc}")
         db.session.commit()
-        return sent, len(pending_ids) - sent
+        return sent, len(unsent)
     return sent, failed
+
+
+def _count_failed_try(record: ImportMail, error: str) -> None:
+    record.attempts += 1
+    record.last_error = error[:500]
+    if record.attempts >= MAX_MAIL_ATTEMPTS:
+        record.status = "failed"
 
 
 def send_export_mail(export: Export) -> bool:

@@ -114,12 +114,17 @@ def job_status(job_id: str) -> str | None:
         return None
 
 
+# Pauses before each retry of a failed job: soon at first, then further apart (≈ 36 min).
+RETRY_BACKOFF = (10, 60, 300, 1800)
+
+
 def enqueue(func, *args, retries: int = 3, **kwargs):
-    """Put ``func(*args, **kwargs)`` on the queue, retried with backoff when it raises.
+    """Put ``func(*args, **kwargs)`` on the queue, retried up to ``retries`` times with
+    growing pauses (RETRY_BACKOFF) when it raises.
 
     Raises ``QueueUnavailable`` when Redis cannot be reached, so callers can tell the admin.
     """
-    retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None
+    retry = Retry(max=retries, interval=list(RETRY_BACKOFF[:retries])) if retries else None
     try:
         return get_queue().enqueue(func, *args, retry=retry, **kwargs)
     except REDIS_DOWN as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextvars
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
@@ -20,14 +19,10 @@ from huddle.config import database_url
 from huddle.extensions import db
 from huddle.models import Export, Level, User, UserLevel
 
+from .processes import free_port
+
 ADMIN_PASSWORD = "correct horse battery"
 MEMBER_PASSWORD = "member password 1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _test_database_url(instance: Path) -> str:
@@ -57,7 +52,7 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture(scope="session")
 def smtp_sink(tmp_path_factory):
     outbox = tmp_path_factory.mktemp("outbox")
-    port = _free_port()
+    port = free_port()
     controller = devmail.start_sink(outbox, port=port)
     yield {"port": port, "outbox": outbox}
     controller.stop()

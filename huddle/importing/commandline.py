@@ -80,7 +80,7 @@ def import_file(
         raise click.ClickException(run.error)
     if notify_new or notify_existing:
         try:
-            queue.enqueue(_send_mails_job(), run.id)
+            _queue_mails(run.id)
         except queue.QueueUnavailable:
             click.echo("Mails could not be queued: the background queue is unreachable.", err=True)
     summary = {
@@ -102,10 +102,10 @@ def import_file(
     return Report("ok", None, summary, run.blank_lines, rows, read_as)
 
 
-def _send_mails_job():
-    from ..jobs import send_import_mails
+def _queue_mails(import_id: int):
+    from ..jobs import queue_import_mails
 
-    return send_import_mails
+    return queue_import_mails(import_id)
 
 
 def _dry_run(data: bytes, chosen: list[str]) -> Report:

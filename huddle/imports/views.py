@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from htmx_flask import make_response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import progress, queue
 from ..csvio.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS
@@ -19,10 +19,11 @@ from ..csvio.xlsx import write_xlsx
 from ..exporting.running import MEDIA_TYPES
 from ..extensions import db
 from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, stage, wizard
+from ..importing.delivery import mail_delivery, resend_failed_mails
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
 from ..levels.service import all_levels, levels_with_counts
 from ..mailing import external_url
-from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, RowAction, User
+from ..models import ImportRow, ImportRun, ImportStatus, RowAction, User
 from . import bp
 from .forms import MailOptionsForm, UploadForm
 
@@ -313,9 +314,33 @@ def progress_part(public_id: str):
     )
 
 
+@bp.get("/<public_id>/delivery")
+def mail_delivery_part(public_id: str):
+    run = _run_or_404(public_id)
+    return render_template("imports/_mail_delivery.html", run=run, delivery=mail_delivery(run))
+
+
+@bp.post("/<public_id>/delivery/resend")
+def resend_mails(public_id: str):
+    """The mails that failed after every try, queued once more (when the admin has fixed
+    the mail server, or the recipient's address)."""
+    run = _run_or_404(public_id)
+    notice = None
+    try:
+        count = resend_failed_mails(run)
+        notice = f"{count:,} mail(s) will be sent again." if count else "No failed mails to send."
+    except queue.QueueUnavailable:
+        notice = "The background queue is unavailable, so no mail was sent: try again in a moment."
+    if request.htmx:
+        return render_template(
+            "imports/_mail_delivery.html", run=run, delivery=mail_delivery(run), notice=notice
+        )
+    flash(notice, "info")
+    return redirect(url_for(".detail", public_id=run.public_id))
+
+
 def _outcome(run: ImportRun) -> dict:
     rows = []
-    mail_counts = {}
     if run.status == ImportStatus.DONE:
         rows = db.session.scalars(
             select(ImportRow)
@@ -326,16 +351,9 @@ def _outcome(run: ImportRun) -> dict:
             .order_by(ImportRow.line)
             .limit(500)
         ).all()
-        mail_counts = dict(
-            db.session.execute(
-                select(ImportMail.status, func.count())
-                .where(ImportMail.import_id == run.id)
-                .group_by(ImportMail.status)
-            ).all()
-        )
     return {
         "rows": rows,
-        "mail_counts": mail_counts,
+        "delivery": mail_delivery(run) if run.is_finished else None,
         "levels": chosen_level_names(run),
         "progress": progress.read("import", run.id),
     }
