@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -59,12 +60,18 @@ def create_admin(email: str, password: str | None, first_name: str, last_name: s
         click.echo(f"Choose a password here: {link}")
 
 
+WORKER_NICENESS = 10
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Work until the queue is empty, then stop.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
 def worker(burst: bool, simple: bool) -> None:
     """Run a background worker on the app's queue."""
     app = current_app._get_current_object()
+    # Jobs (and the processes they start) give way to web requests on a shared machine: an
+    # import takes a little longer, while admins' pages stay quick.
+    os.nice(WORKER_NICENESS)
     w = queue.make_worker(app, simple=simple)
     click.echo(f"Worker {w.name} on queue '{app.config['RQ_QUEUE']}'.")
     w.work(burst=burst, with_scheduler=True)

@@ -68,6 +68,7 @@ def test_filter_by_level(admin_client, people):
     pro = people["levels"]["Pro"]
     html = admin_client.get(f"/users?level={pro.id}", headers=HTMX).get_data(as_text=True)
     assert _names(html) == ["Anouk de Vries", "Zoë Çelik"]
+    assert "Showing 1–2 of 2 users" in html
 
 
 def test_sort_by_name_email_and_created(admin_client, people):
@@ -95,6 +96,12 @@ def test_pagination_pages_through_everyone_once(admin_client, app_ctx):
     last = admin_client.get("/users?page=999").get_data(as_text=True)
     assert "Page 3 of 3" in last  # past the end shows the last page
     assert "Showing 101–121 of 121 users" in last
+    # A search counts its matches in the same pass as its page, past the end too.
+    found = admin_client.get("/users?q=user&page=2").get_data(as_text=True)
+    assert "Showing 51–100 of 121 users matching" in found
+    assert "Showing 101–121 of 121 users matching" in admin_client.get(
+        "/users?q=user&page=9"
+    ).get_data(as_text=True)
 
 
 def test_edit_user_saves_fields(admin_client, people):

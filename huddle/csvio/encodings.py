@@ -25,7 +25,8 @@ ENCODINGS = {
 }
 SINGLE_BYTE = ("cp1252", "mac_roman")
 SAMPLE_BYTES = 64 * 1024
-_NON_ASCII_LINE = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_LINE_END = re.compile(rb"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,20 @@ def is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
 
 
 def _sample(data: bytes) -> bytes:
-    """Up to SAMPLE_BYTES of the lines that have non-ASCII bytes."""
-    lines, size = [], 0
-    for match in _NON_ASCII_LINE.finditer(data):
-        lines.append(match.group())
-        size += len(lines[-1]) + 1
-        if size >= SAMPLE_BYTES:
+    """Up to SAMPLE_BYTES of the lines that have non-ASCII bytes.
+
+    Found from each non-ASCII byte out to its line's ends, in one pass: a pattern for "a line
+    with such a byte" backtracks over every long line without one (quadratic time)."""
+    lines, size, position = [], 0, 0
+    while size < SAMPLE_BYTES:
+        found = _NON_ASCII.search(data, position)
+        if found is None:
             break
+        start = max(data.rfind(b"\n", 0, found.start()), data.rfind(b"\r", 0, found.start())) + 1
+        end_match = _LINE_END.search(data, found.start())
+        position = end_match.start() if end_match else len(data)
+        lines.append(data[start:position])
+        size += len(lines[-1]) + 1
     return b"\n".join(lines)
 
 

@@ -8,6 +8,7 @@ format kept; dates as 2026-11-25.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import zipfile
@@ -15,7 +16,6 @@ from collections.abc import Iterator
 
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .reading import FileProblem
 
@@ -41,12 +41,16 @@ def _check_unpacked_size(data: bytes) -> None:
         )
 
 
-def _open(data: bytes):
-    _check_unpacked_size(data)
+@contextlib.contextmanager
+def _unreadable_when_damaged():
+    """A zip that is no workbook (a Numbers or Word file) or a damaged one fails deep inside
+    zipfile, zlib, the XML parser or openpyxl, with almost any exception (the fuzzer found
+    several): for the admin they all mean one thing, so they become one FileProblem."""
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        # A zip that is no workbook: a Numbers or Word file, or a damaged download.
+        yield
+    except MemoryError:
+        raise
+    except Exception:
         raise FileProblem(
             "xlsx_unreadable",
             "This file is a zip archive but not an Excel workbook that can be read (a "
@@ -54,6 +58,12 @@ def _open(data: bytes):
             "Save it as an Excel workbook (.xlsx) or as “CSV (semicolon separated)”: in "
             "Numbers choose File › Export To › Excel or CSV.",
         ) from None
+
+
+def _open(data: bytes):
+    _check_unpacked_size(data)
+    with _unreadable_when_damaged():
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
 
 
 def sheet_names(data: bytes) -> list[str]:
@@ -99,18 +109,22 @@ def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str,
     name = sheet if sheet in names else names[0]
 
     def records() -> Iterator[tuple[int, list[str]]]:
-        worksheet = workbook[name]
-        # Some programs write a wrong size for the sheet; read every row there is instead.
-        worksheet.reset_dimensions()
         try:
-            for number, row in enumerate(worksheet.iter_rows(), start=1):
-                yield (
-                    number,
-                    [
+            with _unreadable_when_damaged():
+                worksheet = workbook[name]
+                # Some programs write a wrong size for the sheet; read every row there is.
+                worksheet.reset_dimensions()
+                rows = enumerate(worksheet.iter_rows(), start=1)
+            while True:
+                with _unreadable_when_damaged():
+                    number, row = next(rows, (None, None))
+                    if row is None:
+                        return
+                    texts = [
                         cell_text(cell.value, getattr(cell, "number_format", "General"))
                         for cell in row
-                    ],
-                )
+                    ]
+                yield number, texts
         finally:
             workbook.close()
 

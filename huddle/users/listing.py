@@ -116,16 +116,43 @@ class UserPage:
 def list_users(query: UserQuery, per_page: int = 50) -> UserPage:
     """One page of users matching ``query``; a page past the end shows the last page."""
     filters = query.filters()
-    total = db.session.scalar(select(func.count()).select_from(User).where(*filters)) or 0
-    pages = max(math.ceil(total / per_page), 1)
-    page = min(query.page, pages)
-    ids = db.session.scalars(
+    if query.q:
+        # A search scans the users: one pass gives the page and, as a window count, the
+        # total, instead of one pass for each.
+        rows = db.session.execute(
+            _page_of_ids(query, filters, per_page, query.page).add_columns(func.count().over())
+        ).all()
+        if rows:
+            total = rows[0][1]
+            return _page(query.page, [row[0] for row in rows], total, per_page)
+    total = _count(query, filters)
+    page = min(query.page, max(math.ceil(total / per_page), 1))
+    ids = db.session.scalars(_page_of_ids(query, filters, per_page, page)).all()
+    return _page(page, ids, total, per_page)
+
+
+def _count(query: UserQuery, filters: list) -> int:
+    if query.level_id and not query.q:
+        # A grant is one user (the grants' key is user and level): the level's index counts
+        # them without visiting every user.
+        return db.session.scalar(
+            select(func.count()).select_from(UserLevel).where(UserLevel.level_id == query.level_id)
+        )
+    return db.session.scalar(select(func.count()).select_from(User).where(*filters)) or 0
+
+
+def _page_of_ids(query: UserQuery, filters: list, per_page: int, page: int):
+    return (
         select(User.id)
         .where(*filters)
         .order_by(*query.order_by())
         .limit(per_page)
         .offset((page - 1) * per_page)
-    ).all()
+    )
+
+
+def _page(page: int, ids: list[int], total: int, per_page: int) -> UserPage:
+    """The page with its users loaded, levels included, in the order of ``ids``."""
     loaded = db.session.scalars(
         select(User).where(User.id.in_(ids)).options(selectinload(User.levels))
     ).all()
@@ -134,6 +161,6 @@ def list_users(query: UserQuery, per_page: int = 50) -> UserPage:
         users=[by_id[i] for i in ids if i in by_id],
         total=total,
         page=page,
-        pages=pages,
+        pages=max(math.ceil(total / per_page), 1),
         per_page=per_page,
     )
