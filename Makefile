@@ -5,11 +5,23 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HTMX := static/vendor/htmx.min.js
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean translations
 
-install: $(BIN)/.installed $(HTMX)
+CATALOGS := huddle/translations
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(CATALOGS)/*/LC_MESSAGES/messages.po))
+
+install: $(BIN)/.installed $(HTMX) $(MO_FILES)
 	@mkdir -p instance
 	$(FLASK) db upgrade
+
+# The Dutch and English catalogs, compiled for the app (the .mo files are not in git).
+$(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing texts: take new and changed messages into the catalogs, then translate them.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete
 
 # Reinstall only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import access, queue, security
+from . import access, i18n, queue, security
 from .config import engine_options, load_config
 from .extensions import csrf, db, htmx, login_manager, mail, migrate
 
@@ -41,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     queue.init_app(app)
     access.init_app(app)
     security.init_app(app)
+    i18n.init_app(app)
 
     from .auth import bp as auth_bp
     from .exports import bp as exports_bp
@@ -66,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_error_pages(app: Flask) -> None:
     from flask import render_template, request
+    from flask_babel import gettext as _
     from htmx_flask import make_response
     from markupsafe import escape
     from werkzeug.exceptions import RequestEntityTooLarge
@@ -73,33 +75,30 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error):
         limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        message = (
-            f"That file is too large: at most {limit} MB can be uploaded. Split it into "
-            "smaller files, or import it with `flask users import`."
+        message = _(
+            "That file is too large: at most %(limit)s MB can be uploaded. Split it into "
+            "smaller files, or import it with `flask users import`.",
+            limit=limit,
         )
         if getattr(request, "htmx", False):
             # Show it in the upload form the admin is looking at.
             fragment = f'<p class="errors" role="alert">{escape(message)}</p>'
             return make_response(fragment, retarget="#wizard .upload", reswap="beforeend")
-        return render_template("error.html", title="File too large", message=message), 413
+        return render_template("error.html", title=_("File too large"), message=message), 413
 
 
 def _register_template_helpers(app: Flask) -> None:
-    @app.template_filter("date")
-    def format_date(value, fmt: str = "%d %b %Y") -> str:
-        return value.strftime(fmt) if value else ""
-
-    @app.template_filter("datetime")
-    def format_datetime(value) -> str:
-        return value.strftime("%d %b %Y %H:%M") if value else ""
-
     @app.template_filter("filesize")
     def format_filesize(size: int) -> str:
+        from flask_babel import format_decimal
+
+        from .i18n import ngettext
+
         if size < 1024:
-            return f"{size} bytes"
+            return ngettext("%(num)s byte", "%(num)s bytes", size)
         if size < 1024 * 1024:
-            return f"{size / 1024:.0f} KB"
-        return f"{size / (1024 * 1024):.1f} MB"
+            return f"{format_decimal(round(size / 1024))} KB"
+        return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
 
 
 @event.listens_for(Engine, "connect")

@@ -7,6 +7,7 @@ two short allow-lists: pages anyone may open, and pages any logged-in user may o
 from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
 
@@ -14,14 +15,21 @@ from .extensions import db, login_manager
 from .models import User
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.login", "auth.logout", "auth.forgot_password", "auth.set_password", "static"}
+    {
+        "auth.login",
+        "auth.logout",
+        "auth.forgot_password",
+        "auth.set_password",
+        "auth.set_language",
+        "static",
+    }
 )
 MEMBER_ENDPOINTS = frozenset({"auth.account"})
 
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
     app.before_request(require_access)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import mailing, progress, queue
 from .extensions import db
+from .i18n import in_language, language_of
 from .importing import apply_import
 from .mailing import send_set_password_link
 from .models import Export, ImportRun, ImportStatus, User
@@ -28,7 +29,9 @@ def run_import(import_id: int) -> str:
         return "skipped: import no longer exists"
     if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
         return f"skipped: import is {run.status}"
-    run = apply_import(run, progress.reporter("import", run.id, run.rows_total))
+    # What it writes for the admin to read (problems, errors) is in the admin's language.
+    with in_language(language_of(run.created_by)):
+        run = apply_import(run, progress.reporter("import", run.id, run.rows_total))
     queue_import_mails(run.id)
     return f"import {run.status}"
 
@@ -42,7 +45,9 @@ def queue_import_mails(import_id: int):
 def send_import_mails(import_id: int) -> str:
     """Send every mail the import still owes; each is marked sent as soon as it is, so a
     retry never sends one twice."""
-    sent, failed = mailing.send_import_mails(import_id)
+    run = db.session.get(ImportRun, import_id)
+    with in_language(language_of(run.created_by if run else None)):
+        sent, failed = mailing.send_import_mails(import_id)
     if failed:
         # Raising makes RQ retry later; the mails already sent are not sent again.
         raise RuntimeError(f"{failed} mail(s) of import {import_id} could not be sent")
@@ -59,7 +64,10 @@ def run_export(export_id: int) -> str:
     export = db.session.get(Export, export_id)
     if export is None:
         return "skipped: export no longer exists"
-    export = write_and_keep(export, progress.reporter("export", export.id, export.expected_count))
+    with in_language(language_of(export.created_by)):
+        export = write_and_keep(
+            export, progress.reporter("export", export.id, export.expected_count)
+        )
     queue.enqueue(mail_export, export.id)
     return f"export {export.status}: {export.user_count} users"
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import smtplib
 
 from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 
 from .extensions import db, mail
+from .i18n import in_language, language_of, ngettext
 from .models import (
     Export,
     ExportStatus,
@@ -41,27 +43,34 @@ def send_set_password_link(user: User) -> None:
     """Mail ``user`` a single-use link to choose a (new) password."""
     link = external_url("auth.set_password", token=make_set_password_token(user))
     hours = current_app.config["PASSWORD_LINK_MAX_AGE_HOURS"]
-    send(
-        "set_password",
-        to=user.email,
-        subject="Choose your Huddle password",
-        user=user,
-        link=link,
-        hours=hours,
-    )
+    with in_language(language_of(user)):
+        send(
+            "set_password",
+            to=user.email,
+            subject=_("Choose your Huddle password"),
+            user=user,
+            link=link,
+            hours=hours,
+        )
 
 
 MAX_MAIL_ATTEMPTS = 5
 
 
 def compose_import_mail(record: ImportMail, user: User, run: ImportRun) -> Message:
-    """The message an import owes ``user``: welcome, access updated, or the admin's report."""
+    """The message an import owes ``user``: welcome, access updated, or the admin's report,
+    in ``user``'s language."""
+    with in_language(language_of(user)):
+        return _compose_import_mail(record, user, run)
+
+
+def _compose_import_mail(record: ImportMail, user: User, run: ImportRun) -> Message:
     if record.kind == MailKind.WELCOME:
         link = external_url("auth.set_password", token=make_set_password_token(user))
-        subject = "Welcome to Huddle: choose your password"
+        subject = _("Welcome to Huddle: choose your password")
         context = {"user": user, "link": link, "levels": [level.name for level in user.levels]}
     elif record.kind == MailKind.UPDATED:
-        subject = "Your Huddle access has changed"
+        subject = _("Your Huddle access has changed")
         context = {
             "user": user,
             "levels_gained": record.levels_gained,
@@ -69,7 +78,9 @@ def compose_import_mail(record: ImportMail, user: User, run: ImportRun) -> Messa
         }
     else:
         subject = (
-            f"Import {'finished' if run.status == ImportStatus.DONE else 'failed'}: {run.filename}"
+            _("Import finished: %(file)s", file=run.filename)
+            if run.status == ImportStatus.DONE
+            else _("Import failed: %(file)s", file=run.filename)
         )
         context = {
             "user": user,
@@ -131,7 +142,7 @@ def send_import_mails(import_id: int) -> tuple[int, int]:
             select(ImportMail).where(ImportMail.id.in_(pending_ids), ImportMail.status == "pending")
         ).all()
         for record in unsent:
-            _count_failed_try(record, f"Mail server unreachable: {exc}")
+            _count_failed_try(record, _("Mail server unreachable: %(error)s", error=exc))
         db.session.commit()
         return sent, len(unsent)
     return sent, failed
@@ -148,11 +159,21 @@ def send_export_mail(export: Export) -> bool:
     """Tell the admin who asked for ``export`` how it ended: the file attached when small,
     else a signed link; or why it failed. Sent once (a retried job skips it); returns
     whether a mail went out."""
-    from .exporting import running, storage
-
     admin = db.session.get(User, export.created_by_id) if export.created_by_id else None
     if export.mailed or admin is None or not export.is_finished:
         return False
+    with in_language(language_of(admin)):
+        message = _compose_export_mail(export, admin)
+    mail.send(message)
+    export.mailed = True
+    db.session.commit()
+    return True
+
+
+def _compose_export_mail(export: Export, admin: User) -> Message:
+    """The mail about ``export`` (its file or its link, or why it failed)."""
+    from .exporting import running, storage
+
     exports_page = external_url("exports.index")
     if export.status == ExportStatus.DONE:
         attach = export.file_size <= current_app.config["EXPORT_ATTACH_MAX_BYTES"]
@@ -160,7 +181,11 @@ def send_export_mail(export: Export) -> bool:
             None if attach else external_url("exports.link", token=running.download_token(export))
         )
         message = Message(
-            subject=f"Your export of {export.user_count:,} users is ready",
+            subject=ngettext(
+                "Your export of %(num)s user is ready",
+                "Your export of %(num)s users is ready",
+                export.user_count,
+            ),
             recipients=[admin.email],
         )
         context = {
@@ -172,7 +197,7 @@ def send_export_mail(export: Export) -> bool:
         }
         template = "mail/export_ready"
     else:
-        message = Message(subject="Your export failed", recipients=[admin.email])
+        message = Message(subject=_("Your export failed"), recipients=[admin.email])
         context = {"user": admin, "export": export, "exports_page": exports_page}
         template = "mail/export_failed"
     message.body = render_template(f"{template}.txt", **context)
@@ -180,7 +205,4 @@ def send_export_mail(export: Export) -> bool:
     if export.status == ExportStatus.DONE and attach:
         media_type = running.MEDIA_TYPES[export.format].split(";")[0]
         message.attach(export.filename, media_type, storage.read_file(export.id))
-    mail.send(message)
-    export.mailed = True
-    db.session.commit()
-    return True
+    return message

@@ -15,8 +15,11 @@
     return count ? parseInt(count.dataset.total, 10) || 0 : 0;
   }
 
-  function format(number) {
-    return number.toLocaleString("en");
+  // The words come from the page (data-* attributes of the selection bar), in its language.
+  function say(name, count) {
+    const bar = document.getElementById("selection-bar");
+    const locale = bar.dataset.numberLocale || "en";
+    return bar.dataset[name].replace("{count}", count.toLocaleString(locale));
   }
 
   function updateSelection() {
@@ -34,16 +37,14 @@
     const selected = allMatching ? total : ticked;
     bar.hidden = selected === 0;
     document.getElementById("selection-count").textContent =
-      selected === 0 ? "" : allMatching
-        ? "All " + format(total) + " matching users selected"
-        : format(selected) + " selected";
+      selected === 0 ? "" : allMatching ? say("allMatching", total) : say("selected", selected);
     // The whole page is ticked and there are more: offer everyone that matches.
     const more = document.getElementById("select-matching");
     more.hidden = allMatching || ticked === 0 || ticked < boxes.length || total <= ticked;
-    more.textContent = "Select all " + format(total) + " users that match";
-    document.getElementById("export-count").textContent = format(selected);
+    more.textContent = say("selectMatching", total);
+    document.getElementById("export-count").textContent = say("count", selected);
     document.getElementById("export-dialog-count").textContent =
-      format(selected) + (selected === 1 ? " user" : " users");
+      say(selected === 1 ? "oneUser" : "users", selected);
     document.getElementById("export-scope").value = allMatching ? "matching" : "ticked";
   }
 

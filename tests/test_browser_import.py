@@ -77,7 +77,7 @@ def test_a_comma_separated_windows_file_is_read_and_the_admin_can_read_it_otherw
     dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
     expect(dialog.locator("#preview-totals")).to_contain_text(
-        "read as: comma-separated, Windows-1252, 1 rows."
+        "read as: comma-separated, Windows-1252, 1 row."
     )
     expect(dialog.locator("#row-2")).to_contain_text("Zoë")
 

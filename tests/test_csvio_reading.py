@@ -78,7 +78,7 @@ def test_windows_1252_file_is_read():
         (
             b"Mail van de persoon;first_name;last_name\na@x.nl;A;B\n",
             "missing_columns",
-            "were columns renamed",
+            "renamed?",
         ),
         (b"first_name;last_name\nA;B\n", "missing_columns", "column “email” is missing"),
         (b"email;E-mailadres;first_name;last_name\n", "duplicate_column", "are both “email”"),

@@ -1,8 +1,10 @@
 """Files and values made to do harm: none of it gets through."""
 
 import io
+import re
 import zipfile
 
+import openpyxl
 from sqlalchemy import select
 
 from huddle.extensions import db
@@ -63,3 +65,45 @@ def test_a_zip_bomb_workbook_is_refused_at_once(admin_client, app_ctx):
     # (Read, this would take minutes and gigabytes: the test would not finish.)
     page, _ = upload(admin_client, packed.getvalue(), filename="bomb.xlsx")
     assert "far more than a list of users takes" in page.get_data(as_text=True)
+
+
+def _workbook_with_sheet_xml(change) -> bytes:
+    """A two-user workbook whose sheet XML went through ``change``."""
+    book = openpyxl.Workbook()
+    for row in (["email", "first_name", "last_name"], ["anna@x.nl", "Anna", "Jansen"]):
+        book.active.append(row)
+    saved = io.BytesIO()
+    book.save(saved)
+    source = zipfile.ZipFile(saved)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            data = source.read(name)
+            archive.writestr(name, change(data) if name == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+def test_a_workbook_claiming_billions_of_cells_is_read_by_what_it_holds(admin_client, app_ctx):
+    # The sheet says it spans every cell Excel has (A1:XFD1048576, 17 billion cells).
+    claims = _workbook_with_sheet_xml(
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml)
+    )
+    page, public_id = upload(admin_client, claims, filename="claims.xlsx")
+    assert "anna@x.nl" in page.get_data(as_text=True)
+    run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
+    assert (run.rows_total, run.new_count) == (1, 1)
+
+    # One real cell in Excel's very last row and column: a 5 KB file, a million blank rows.
+    far = _workbook_with_sheet_xml(
+        lambda xml: xml.replace(
+            b"</sheetData>",
+            b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+            b"</sheetData>",
+        )
+    )
+    assert len(far) < 10_000
+    _, public_id = upload(admin_client, far, filename="far.xlsx")
+    db.session.expire_all()
+    run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
+    assert run.new_count == 1  # Anna; the far row has no e-mail address: invalid
+    assert run.blank_lines == 1_048_573

@@ -85,7 +85,7 @@ def test_a_workbook_whose_users_are_on_the_second_sheet(admin_client, app_ctx):
     assert '<option value="Leden">Leden</option>' in html  # the way out: choose the sheet
 
     html = _read_as(admin_client, public_id, sheet="Leden")
-    assert "read as: Excel workbook, sheet “Leden”, 1 rows." in html
+    assert "read as: Excel workbook, sheet “Leden”, 1 row." in html
     assert "31612345678" in html and _names(public_id) == ["Zoë Çelik"]
 
 

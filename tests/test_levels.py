@@ -72,7 +72,7 @@ def test_delete_asks_first_and_says_who_loses_the_level(admin_client, app_ctx):
 
     done = _post(admin_client, f"/levels/{level.id}/delete")
     assert done.status_code == 302
-    assert "2 user(s) lost it" in admin_client.get("/levels").get_data(as_text=True)
+    assert "2 users lost it" in admin_client.get("/levels").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalars(select(Level)).all() == []
     assert db.session.scalars(select(UserLevel)).all() == []

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -6,28 +7,28 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me logged in on this device")
+    email = EmailField(_l("E-mail address"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in on this device"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired()])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired()])
 
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
             DataRequired(),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=f"Choose at least {MIN_PASSWORD_LENGTH} characters.",
+                message=_l("Choose at least %(count)s characters.", count=MIN_PASSWORD_LENGTH),
             ),
         ],
     )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )

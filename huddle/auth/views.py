@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import jobs, queue
 from ..extensions import db
+from ..i18n import LANGUAGES, ngettext
 from ..models import User, normalise_email
 from ..tokens import LinkExpired, user_for_set_password_token
 from . import bp, throttle
@@ -43,8 +45,13 @@ def login():
         if wait:
             minutes = (wait + 59) // 60
             form.password.errors.append(
-                f"Too many failed log-ins. Try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}, or use “Forgot your password?”."
+                ngettext(
+                    "Too many failed log-ins. Try again in %(num)s minute, or use “Forgot your "
+                    "password?”.",
+                    "Too many failed log-ins. Try again in %(num)s minutes, or use “Forgot your "
+                    "password?”.",
+                    minutes,
+                )
             )
             return render_template("auth/login.html", form=form), 429
         user = _user_by_email(email)
@@ -54,7 +61,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or _home_for(user))
         throttle.record_failure(email, address)
         # One message for an unknown address and a wrong password: no account probing.
-        form.password.errors.append("That e-mail address and password do not match.")
+        form.password.errors.append(_("That e-mail address and password do not match."))
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -62,7 +69,7 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -77,12 +84,14 @@ def forgot_password():
             else:
                 queue.check_available()  # so the answer does not tell who has an account
         except queue.QueueUnavailable:
-            flash("We cannot send mail right now. Please try again in a few minutes.", "error")
+            flash(_("We cannot send mail right now. Please try again in a few minutes."), "error")
             return render_template("auth/forgot_password.html", form=form), 503
         # Same answer whether or not the address is known.
         flash(
-            "If an account exists for that address, a link to choose a new password is on "
-            "its way. Check your inbox (and spam folder).",
+            _(
+                "If an account exists for that address, a link to choose a new password is "
+                "on its way. Check your inbox (and spam folder)."
+            ),
             "success",
         )
         return redirect(url_for("auth.login"))
@@ -102,7 +111,7 @@ def set_password(token: str):
         user.set_password(form.password.data)
         db.session.commit()
         logout_user()
-        flash("Your password is set. You can log in now.", "success")
+        flash(_("Your password is set. You can log in now."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user)
 
@@ -110,3 +119,17 @@ def set_password(token: str):
 @bp.get("/account")
 def account():
     return render_template("auth/account.html", user=current_user)
+
+
+@bp.post("/language")
+def set_language():
+    """The language switch in the header: kept as the user's own setting when logged in
+    (their pages and mails follow it), else for this browser session."""
+    language = request.form.get("language", "")
+    if language in LANGUAGES:
+        if current_user.is_authenticated:
+            current_user.language = language
+            db.session.commit()
+        else:
+            session["language"] = language
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.login"))

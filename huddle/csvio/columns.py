@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .messages import N_
+
 TEMPLATE_COLUMNS = (
     "email",
     "first_name",
@@ -34,16 +36,17 @@ MAX_LENGTH = {
 USER_COLUMNS = tuple(MAX_LENGTH)
 
 # What the admin sees for each column in messages.
+# In words, for messages; translated where they are used (``_(LABELS[column])``).
 LABELS = {
-    "email": "e-mail address",
-    "first_name": "first name",
-    "infix": "infix",
-    "last_name": "last name",
-    "phone": "phone",
-    "organisation": "organisation",
-    "job_title": "job title",
-    "language": "language",
-    "levels": "levels",
+    "email": N_("e-mail address"),
+    "first_name": N_("first name"),
+    "infix": N_("infix"),
+    "last_name": N_("last name"),
+    "phone": N_("phone"),
+    "organisation": N_("organisation"),
+    "job_title": N_("job title"),
+    "language": N_("language"),
+    "levels": N_("levels"),
 }
 
 # Titles a column is recognised by, besides its own name: the Dutch template's titles and
@@ -59,6 +62,24 @@ TITLE_ALIASES = {
     "job_title": ("job title", "function", "position", "functie"),
     "language": ("taal", "locale"),
     "levels": ("level", "niveaus", "niveau"),
+}
+
+
+# The template's column titles, per language. The English ones are the columns' names; the
+# Dutch ones are among the aliases above, so either file imports.
+TEMPLATE_TITLES = {
+    "en": TEMPLATE_COLUMNS,
+    "nl": (
+        "e-mailadres",
+        "voornaam",
+        "tussenvoegsel",
+        "achternaam",
+        "telefoon",
+        "organisatie",
+        "functie",
+        "taal",
+        "levels",
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 from .columns import COLUMN_BY_TITLE, DELIMITER, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, title_key
 from .encodings import detect_encoding
+from .messages import N_, _, ngettext
 
 TEMPLATE_HEADER = DELIMITER.join(TEMPLATE_COLUMNS)
 # A record longer than this is not a user: stop before it eats memory and time.
@@ -29,7 +30,7 @@ _NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")
 XLSX_MAGIC = b"PK\x03\x04"
 OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
 # The separators we read, and how the admin hears of them.
-SEPARATORS = {";": "semicolon-separated", ",": "comma-separated", "\t": "tab-separated"}
+SEPARATORS = {";": N_("semicolon-separated"), ",": N_("comma-separated"), "\t": N_("tab-separated")}
 
 
 class FileProblem(Exception):
@@ -104,8 +105,8 @@ class CsvTable:
     def described(self) -> str:
         """How the file was read, in words: "comma-separated, Windows-1252"."""
         if self.kind == "xlsx":
-            return f"Excel workbook, sheet “{self.sheet}”"
-        return f"{SEPARATORS[self.delimiter]}, {self.encoding}"
+            return _("Excel workbook, sheet “%(sheet)s”", sheet=self.sheet)
+        return f"{_(SEPARATORS[self.delimiter])}, {self.encoding}"
 
     def summary(self) -> dict:
         """How the file was read, for keeping with the import and showing the admin."""
@@ -151,15 +152,17 @@ def _check_readable(data: bytes) -> None:
     if head.startswith(OLD_EXCEL_MAGIC):
         raise FileProblem(
             "xls",
-            "This is an old-style Excel file (.xls), which cannot be read.",
-            "In Excel choose File › Save As › “Excel Workbook (.xlsx)” or “CSV (semicolon "
-            "separated)” and upload that file.",
+            _("This is an old-style Excel file (.xls), which cannot be read."),
+            _(
+                "In Excel choose File › Save As › “Excel Workbook (.xlsx)” or “CSV (semicolon "
+                "separated)” and upload that file."
+            ),
         )
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(
             "not_text",
-            "This is not a text file or an Excel workbook, so it cannot be read.",
-            "Upload the template filled in and saved as CSV (semicolon separated) or .xlsx.",
+            _("This is not a text file or an Excel workbook, so it cannot be read."),
+            _("Upload the template filled in and saved as CSV (semicolon separated) or .xlsx."),
         )
 
 
@@ -183,14 +186,18 @@ def _broken_record(exc: csv.Error, line: int) -> FileProblem:
     if "field larger than field limit" in str(exc):
         return FileProblem(
             "line_too_long",
-            f"Line {line} is far too long (over {MAX_FIELD_SIZE // 1024} KB in one value).",
-            'Look for a quote (") that is opened but never closed on or before that line.',
+            _(
+                "Line %(line)s is far too long (over %(size)s KB in one value).",
+                line=line,
+                size=MAX_FIELD_SIZE // 1024,
+            ),
+            _('Look for a quote (") that is opened but never closed on or before that line.'),
             line,
         )
     return FileProblem(
         "unreadable_line",
-        f"Line {line} cannot be read: {exc}.",
-        "Remove strange characters from that line, or retype it.",
+        _("Line %(line)s cannot be read: %(error)s.", line=line, error=exc),
+        _("Remove strange characters from that line, or retype it."),
         line,
     )
 
@@ -252,7 +259,7 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
     options = options or ReadOptions()
     if _NOT_BLANK.search(data) is None:  # (data.strip() would copy a large file)
         raise FileProblem(
-            "empty", "The file is empty.", "Fill in the template and upload it again."
+            "empty", _("The file is empty."), _("Fill in the template and upload it again.")
         )
     csv.field_size_limit(MAX_FIELD_SIZE)
     if data.startswith(XLSX_MAGIC):
@@ -273,7 +280,7 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
             break
         table.blank_lines += 1
     if header is None:
-        raise FileProblem("empty", "The file has only blank lines.", "Fill in the template.")
+        raise FileProblem("empty", _("The file has only blank lines."), _("Fill in the template."))
     try:
         table.columns, table.ignored_columns = _map_header(header, options.aliases)
     except FileProblem as problem:
@@ -287,8 +294,8 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
     if table._first is None:
         raise FileProblem(
             "header_only",
-            "The file has the column titles but no users.",
-            "Add one user per line below the titles.",
+            _("The file has the column titles but no users."),
+            _("Add one user per line below the titles."),
         )
     return table
 
@@ -318,9 +325,16 @@ def _map_header(
             if name in seen:
                 raise FileProblem(
                     "duplicate_column",
-                    f"Columns {seen[name]} and {position} are both “{name}” "
-                    f"(“{header[seen[name] - 1].strip()}” and “{title.strip()}”).",
-                    "Delete one of the two columns.",
+                    _(
+                        "Columns %(first)s and %(second)s are both “%(name)s” (“%(title1)s” "
+                        "and “%(title2)s”).",
+                        first=seen[name],
+                        second=position,
+                        name=name,
+                        title1=header[seen[name] - 1].strip(),
+                        title2=title.strip(),
+                    ),
+                    _("Delete one of the two columns."),
                     1,
                 )
             seen[name] = position
@@ -341,26 +355,32 @@ def _missing_columns(missing: list[str], ignored: list[str], header: list[str]) 
     if any("@" in cell for cell in header):
         return FileProblem(
             "no_header",
-            "The first line holds users, not the column titles.",
-            f"Put the template's title line first: {TEMPLATE_HEADER}",
+            _("The first line holds users, not the column titles."),
+            _("Put the template's title line first: %(header)s", header=TEMPLATE_HEADER),
             1,
         )
     names = ", ".join(f"“{name}”" for name in missing)
-    plural = "s" if len(missing) > 1 else ""
+    message = ngettext(
+        "The required column %(names)s is missing.",
+        "The required columns %(names)s are missing.",
+        len(missing),
+        names=names,
+    )
     if ignored:
-        renamed = ", ".join(f"“{title}”" for title in ignored)
-        message = (
-            f"The required column{plural} {names} {'are' if plural else 'is'} missing, and the "
-            f"file has column{'s' if len(ignored) > 1 else ''} {renamed} that the template "
-            "does not have: were columns renamed?"
+        message += " " + ngettext(
+            "The file has a column %(titles)s that the template does not have: was it renamed?",
+            "The file has columns %(titles)s that the template does not have: were columns "
+            "renamed?",
+            len(ignored),
+            titles=", ".join(f"“{title}”" for title in ignored),
         )
-    else:
-        message = f"The required column{plural} {names} {'are' if plural else 'is'} missing."
     problem = FileProblem(
         "missing_columns",
         message,
-        f"Say below which columns hold them, or keep the titles as in the template: "
-        f"{TEMPLATE_HEADER}",
+        _(
+            "Say below which columns hold them, or keep the titles as in the template: %(header)s",
+            header=TEMPLATE_HEADER,
+        ),
         1,
     )
     problem.missing = missing

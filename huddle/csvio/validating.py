@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from .columns import LABELS, LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS, USER_COLUMNS
+from .messages import _
 from .reading import SourceRow
 from .writing import unneutralise
 
@@ -104,12 +105,18 @@ def clean(value: str) -> str:
 
 def _garbled_message(value: str) -> str:
     try:
-        meant = f" (probably “{value.encode('cp1252').decode('utf-8')}”)"
+        meant = value.encode("cp1252").decode("utf-8")
     except UnicodeError:
         meant = ""
-    return (
-        f"“{value}” looks garbled{meant}: somewhere the file's letters were read with the "
-        "wrong encoding. Choose another encoding under “Not read right?”, or retype the value."
+    garbled = (
+        _("“%(value)s” looks garbled (probably “%(meant)s”)", value=value, meant=meant)
+        if meant
+        else _("“%(value)s” looks garbled", value=value)
+    )
+    return _(
+        "%(garbled)s: somewhere the file's letters were read with the wrong encoding. Choose "
+        "another encoding under “Not read right?”, or retype the value.",
+        garbled=garbled,
     )
 
 
@@ -121,7 +128,13 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
         if not value:
             if required:
                 problems.append(
-                    Problem(column, f"The {LABELS[column]} is missing; every user needs one.")
+                    Problem(
+                        column,
+                        _(
+                            "The %(column)s is missing; every user needs one.",
+                            column=_(LABELS[column]),
+                        ),
+                    )
                 )
             continue
         strange = _STRANGE.search(value)
@@ -130,9 +143,12 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
             problems.append(
                 Problem(
                     column,
-                    f"Contains an invisible or control character ({_describe(char)}) at "
-                    f"position {value.index(char) + 1}. Retype the value, or delete that "
-                    "character.",
+                    _(
+                        "Contains an invisible or control character (%(char)s) at position "
+                        "%(position)s. Retype the value, or delete that character.",
+                        char=_describe(char),
+                        position=value.index(char) + 1,
+                    ),
                 )
             )
         elif _GARBLED.search(value):
@@ -141,7 +157,11 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
             problems.append(
                 Problem(
                     column,
-                    f"Too long: {len(value)} characters where at most {limit} fit. Shorten it.",
+                    _(
+                        "Too long: %(length)s characters where at most %(limit)s fit. Shorten it.",
+                        length=len(value),
+                        limit=limit,
+                    ),
                 )
             )
     return problems
@@ -172,7 +192,16 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     if email and not any(problem.column == "email" for problem in problems):
         user["email"], error = check_email(email)
         if error:
-            problems.append(Problem("email", f"“{email}” is not a valid e-mail address: {error}"))
+            problems.append(
+                Problem(
+                    "email",
+                    _(
+                        "“%(email)s” is not a valid e-mail address: %(error)s",
+                        email=email,
+                        error=error,
+                    ),
+                )
+            )
     user["language"] = user["language"].lower()
     levels = []
     raw_levels = clean(values.get("levels", ""))
@@ -182,12 +211,16 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
             continue
         known = known_levels.get(name.lower())
         if known is None:
-            existing = ", ".join(sorted(known_levels.values())) or "none yet"
+            existing = ", ".join(sorted(known_levels.values())) or _("none yet")
             problems.append(
                 Problem(
                     "levels",
-                    f"There is no level “{name}” (levels: {existing}). Fix the spelling, or "
-                    "create the level first on the Levels page.",
+                    _(
+                        "There is no level “%(name)s” (levels: %(existing)s). Fix the "
+                        "spelling, or create the level first on the Levels page.",
+                        name=name,
+                        existing=existing,
+                    ),
                 )
             )
         elif known not in levels:
@@ -196,8 +229,10 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
         problems.append(
             Problem(
                 "",
-                "This line has more cells than the file has columns. A separator (; or ,) "
-                "inside a value needs quotes around that value.",
+                _(
+                    "This line has more cells than the file has columns. A separator (; or ,) "
+                    "inside a value needs quotes around that value."
+                ),
             )
         )
     return CheckedRow(row.line, user, tuple(levels), problems, row.values)
@@ -220,8 +255,11 @@ def mark_duplicates(
                 row.problems.append(
                     Problem(
                         "email",
-                        f"The same e-mail address is on line {seen}. Each user can be in the "
-                        "file once: remove this line or merge the two.",
+                        _(
+                            "The same e-mail address is on line %(line)s. Each user can be in "
+                            "the file once: remove this line or merge the two.",
+                            line=seen,
+                        ),
                     )
                 )
         yield row

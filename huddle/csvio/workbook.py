@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
+from .messages import _
 from .reading import FileProblem
 
 # What a workbook may unpack to. A sheet of 100,000 users is some 30 MB of XML; a "zip bomb"
@@ -35,9 +36,12 @@ def _check_unpacked_size(data: bytes) -> None:
     if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_PACKING_RATIO:
         raise FileProblem(
             "xlsx_too_large",
-            f"This workbook unpacks to {unpacked // (1024 * 1024):,} MB, far more than a "
-            "list of users takes: it cannot be read safely.",
-            "Save the sheet with the users as “CSV (semicolon separated)” and upload that.",
+            _(
+                "This workbook unpacks to %(size)s MB, far more than a list of users takes: it "
+                "cannot be read safely.",
+                size=f"{unpacked // (1024 * 1024):,}",
+            ),
+            _("Save the sheet with the users as “CSV (semicolon separated)” and upload that."),
         )
 
 
@@ -53,10 +57,14 @@ def _unreadable_when_damaged():
     except Exception:
         raise FileProblem(
             "xlsx_unreadable",
-            "This file is a zip archive but not an Excel workbook that can be read (a "
-            "Numbers file, perhaps, or a damaged one).",
-            "Save it as an Excel workbook (.xlsx) or as “CSV (semicolon separated)”: in "
-            "Numbers choose File › Export To › Excel or CSV.",
+            _(
+                "This file is a zip archive but not an Excel workbook that can be read (a "
+                "Numbers file, perhaps, or a damaged one)."
+            ),
+            _(
+                "Save it as an Excel workbook (.xlsx) or as “CSV (semicolon separated)”: in "
+                "Numbers choose File › Export To › Excel or CSV."
+            ),
         ) from None
 
 
@@ -105,7 +113,7 @@ def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str,
     workbook = _open(data)
     names = list(workbook.sheetnames)
     if not names:
-        raise FileProblem("empty", "The workbook has no sheets.", "Fill in the template.")
+        raise FileProblem("empty", _("The workbook has no sheets."), _("Fill in the template."))
     name = sheet if sheet in names else names[0]
 
     def records() -> Iterator[tuple[int, list[str]]]:

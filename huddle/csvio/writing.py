@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from .columns import DELIMITER, TEMPLATE_COLUMNS
+from .columns import DELIMITER, TEMPLATE_COLUMNS, TEMPLATE_TITLES
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,6 +81,6 @@ def csv_text(rows: Iterable[Iterable[str]], header: Iterable[str] = TEMPLATE_COL
     return out.getvalue().decode("utf-8")
 
 
-def template_csv() -> str:
-    """The empty import template: the column titles only."""
-    return csv_text([])
+def template_csv(language: str = "en") -> str:
+    """The empty import template: the column titles only, in ``language`` (en, nl)."""
+    return csv_text([], header=TEMPLATE_TITLES[language])

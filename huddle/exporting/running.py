@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -84,9 +85,10 @@ def run_export(export: Export, progress: Progress | None = None) -> Export:
         log.exception("Export %s failed", export_id)
         export = db.session.get(Export, export_id)
         export.status = ExportStatus.FAILED
-        export.error = (
-            f"The export could not be written ({type(exc).__name__}: {str(exc)[:300]}). "
-            "Try again; if it fails again, contact support with this message."
+        export.error = _(
+            "The export could not be written (%(error)s). Try again; if it fails again, "
+            "contact support with this message.",
+            error=f"{type(exc).__name__}: {str(exc)[:300]}",
         )
         export.finished_at = utcnow()
         db.session.commit()
@@ -140,17 +142,20 @@ def export_for_token(token: str) -> Export:
     except SignatureExpired:
         raise ExportLinkError(
             "expired",
-            f"This download link has expired: exports are kept for {keep_days()} days. "
-            "Make a new export on Users › Manage.",
+            _(
+                "This download link has expired: exports are kept for %(days)s days. Make a "
+                "new export on Users › Manage.",
+                days=keep_days(),
+            ),
         ) from None
     except BadSignature:
         raise ExportLinkError(
-            "invalid", "This download link is not valid. Copy the whole link from the mail."
+            "invalid", _("This download link is not valid. Copy the whole link from the mail.")
         ) from None
     export = db.session.scalar(select(Export).where(Export.public_id == public_id))
     if export is None or export.status == ExportStatus.EXPIRED:
         raise ExportLinkError(
-            "gone", "This export's file has been deleted. Make a new export on Users › Manage."
+            "gone", _("This export's file has been deleted. Make a new export on Users › Manage.")
         )
     return export
 

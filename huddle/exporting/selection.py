@@ -3,6 +3,7 @@ search and level filter, or everyone with some levels (the command line)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -19,9 +20,11 @@ class SelectionError(ValueError):
 def ticked(user_ids) -> dict:
     ids = sorted({int(value) for value in user_ids if str(value).isdigit()})
     if not ids:
-        raise SelectionError("Tick at least one user to export.")
+        raise SelectionError(_("Tick at least one user to export."))
     if len(ids) > MAX_TICKED:
-        raise SelectionError(f"Tick at most {MAX_TICKED} users, or select all that match.")
+        raise SelectionError(
+            _("Tick at most %(count)s users, or select all that match.", count=MAX_TICKED)
+        )
     return {"user_ids": ids}
 
 
@@ -52,18 +55,21 @@ def count(selection: dict) -> int:
 def describe_selection(selection: dict) -> str:
     """In words, for the Exports page and the mail: what was exported."""
     if "user_ids" in selection:
-        return "users ticked on Users › Manage"
+        return _("users ticked on Users › Manage")
     if "levels" in selection:
         names = selection["levels"]
-        return (
-            "users with level " + " or ".join(f"“{name}”" for name in names)
-            if names
-            else "all users"
-        )
+        either = _(" or ").join(f"“{name}”" for name in names)
+        return _("users with level %(levels)s", levels=either) if names else _("all users")
     parts = []
     if selection.get("q"):
-        parts.append(f"matching “{selection['q']}”")
+        parts.append(_("matching “%(q)s”", q=selection["q"]))
     if selection.get("level_id"):
         level = db.session.get(Level, selection["level_id"])
-        parts.append(f"with level “{level.name}”" if level else "with a level since deleted")
-    return "all users " + " and ".join(parts) if parts else "all users"
+        parts.append(
+            _("with level “%(name)s”", name=level.name)
+            if level
+            else _("with a level since deleted")
+        )
+    if not parts:
+        return _("all users")
+    return _("all users %(conditions)s", conditions=_(" and ").join(parts))

@@ -10,6 +10,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from ..exporting.running import MEDIA_TYPES, expires_at, keep_days
 from ..exporting.selection import SelectionError, matching, ticked
 from ..exporting.storage import iter_file
 from ..extensions import db
+from ..i18n import ngettext
 from ..models import Export, ExportFormat, ExportStatus
 from ..users.listing import UserQuery
 from . import bp
@@ -57,7 +59,7 @@ def create():
     search and level filter (``scope=matching``, ``q``, ``level``)."""
     fmt = request.form.get("format", ExportFormat.CSV.value)
     if fmt not in tuple(ExportFormat):
-        return _refused("Choose CSV or Excel (.xlsx) as the format.", 422)
+        return _refused(_("Choose CSV or Excel (.xlsx) as the format."), 422)
     try:
         if request.form.get("scope") == "matching":
             selection = matching(UserQuery.from_args(request.form))
@@ -69,14 +71,20 @@ def create():
         export = start_export(current_user, selection, fmt)
     except queue.QueueUnavailable:
         return _refused(
-            "The background queue is unavailable, so nothing was exported. Try again in a moment.",
+            _(
+                "The background queue is unavailable, so nothing was exported. Try again in a "
+                "moment."
+            ),
             503,
         )
     if request.htmx:
         return _status(export, started=True)
     flash(
-        f"The export of {export.expected_count:,} users is being prepared; you will receive "
-        "it by e-mail.",
+        ngettext(
+            "The export of %(num)s user is being prepared; you will receive it by e-mail.",
+            "The export of %(num)s users is being prepared; you will receive it by e-mail.",
+            export.expected_count,
+        ),
         "success",
     )
     return redirect(url_for(".index"))
@@ -121,11 +129,11 @@ def download(public_id: str):
     export = _own_export_or_404(public_id)
     if export.status != ExportStatus.DONE:
         message = (
-            "This export's file has been deleted. Make a new export on Users › Manage."
+            _("This export's file has been deleted. Make a new export on Users › Manage.")
             if export.status == ExportStatus.EXPIRED
-            else "This export has no file (yet): see its status on the Exports page."
+            else _("This export has no file (yet): see its status on the Exports page.")
         )
-        return render_template("error.html", title="No file to download", message=message), 410
+        return render_template("error.html", title=_("No file to download"), message=message), 410
     return _file_response(export)
 
 
@@ -137,6 +145,6 @@ def link(token: str):
         export = export_for_token(token)
     except ExportLinkError as problem:
         status = 404 if problem.code == "invalid" else 410
-        title = "Download link not valid" if status == 404 else "Download link expired"
+        title = _("Download link not valid") if status == 404 else _("Download link expired")
         return render_template("error.html", title=title, message=problem.message), status
     return _file_response(export)

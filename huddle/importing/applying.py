@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import itemgetter
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -104,9 +105,10 @@ def _describe(exc: Exception) -> str:
         return str(exc)
     # The database's own words are in the log; the admin gets the gist and what to do.
     detail = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
-    return (
-        f"The database refused the import ({type(exc).__name__}: {detail}). Nothing was "
-        "imported. Try again; if it fails again, contact support with this message."
+    return _(
+        "The database refused the import (%(error)s). Nothing was imported. Try again; if it "
+        "fails again, contact support with this message.",
+        error=f"{type(exc).__name__}: {detail}",
     )
 
 

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..csvio.columns import TEMPLATE_COLUMNS
@@ -330,4 +331,4 @@ def problem_rows_csv(run: ImportRun) -> str:
 
 def _error_text(row: ImportRow) -> str:
     parts = [f"{column}: {message}" if column else message for column, message in row.problems]
-    return f"Line {row.line}: " + " | ".join(parts)
+    return _("Line %(line)s: %(problems)s", line=row.line, problems=" | ".join(parts))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from .. import queue
 from ..csvio.columns import LABELS
 from ..extensions import db
+from ..i18n import ngettext
 from ..models import (
     ColumnAlias,
     ImportRow,
@@ -41,11 +43,21 @@ def map_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> dict[str
     for column in run.reading.get("missing", []):
         title = chosen.get(column, "")
         if title not in samples:
-            problems[column] = f"Choose the column that holds the {LABELS[column]}."
+            problems[column] = _(
+                "Choose the column that holds the %(column)s.", column=_(LABELS[column])
+            )
         elif title in used:
-            problems[column] = f"“{title}” is already chosen for the {LABELS[used[title]]}."
+            problems[column] = _(
+                "“%(title)s” is already chosen for the %(column)s.",
+                title=title,
+                column=_(LABELS[used[title]]),
+            )
         elif column == "email" and samples[title] and not any("@" in v for v in samples[title]):
-            problems[column] = f"“{title}” holds no e-mail addresses ({', '.join(samples[title])})."
+            problems[column] = _(
+                "“%(title)s” holds no e-mail addresses (%(values)s).",
+                title=title,
+                values=", ".join(samples[title]),
+            )
         else:
             used[title] = column
     if problems:
@@ -86,23 +98,42 @@ def summary_sentence(run: ImportRun) -> str:
     """The effect of the import in one sentence, for the confirm step."""
     welcome, updated = mails_to_send(run)
     levels = chosen_level_names(run)
-    parts = [f"{run.new_count:,} new user{'s' if run.new_count != 1 else ''}"]
+    parts = [ngettext("%(num)s new user", "%(num)s new users", run.new_count)]
     if levels:
         parts.append(
-            f"{run.update_count:,} existing user{'s' if run.update_count != 1 else ''} "
-            f"change (gaining {', '.join(levels)} where they lack it)"
+            ngettext(
+                "%(num)s existing user changes (gaining %(levels)s where they lack it)",
+                "%(num)s existing users change (gaining %(levels)s where they lack it)",
+                run.update_count,
+                levels=", ".join(levels),
+            )
         )
     else:
-        parts.append(f"{run.update_count:,} existing users change")
-    parts.append(f"{run.unchanged_count:,} are already up to date")
-    parts.append("nobody loses anything")
-    if run.invalid_count:
-        parts.append(f"{run.invalid_count:,} invalid rows will be skipped")
+        parts.append(
+            ngettext(
+                "%(num)s existing user changes", "%(num)s existing users change", run.update_count
+            )
+        )
     parts.append(
-        f"{welcome:,} welcome mail{'s' if welcome != 1 else ''} and {updated:,} update "
-        f"mail{'s' if updated != 1 else ''} will be sent"
+        ngettext(
+            "%(num)s is already up to date", "%(num)s are already up to date", run.unchanged_count
+        )
     )
-    return ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+    parts.append(_("nobody loses anything"))
+    if run.invalid_count:
+        parts.append(
+            ngettext(
+                "%(num)s invalid row will be skipped",
+                "%(num)s invalid rows will be skipped",
+                run.invalid_count,
+            )
+        )
+    welcome_mails = ngettext("%(num)s welcome mail", "%(num)s welcome mails", welcome)
+    update_mails = ngettext("%(num)s update mail", "%(num)s update mails", updated)
+    parts.append(
+        _("%(welcome)s and %(updated)s will be sent", welcome=welcome_mails, updated=update_mails)
+    )
+    return _("%(first)s and %(last)s.", first=", ".join(parts[:-1]), last=parts[-1])
 
 
 def first_row(run: ImportRun) -> ImportRow | None:
@@ -161,7 +192,7 @@ def notice_lost_job(run: ImportRun) -> None:
     if queue.job_status(run.job_id) not in ("failed", "stopped", "canceled", "missing"):
         return
     run.status = ImportStatus.FAILED
-    run.error = (
+    run.error = _(
         "The import stopped unexpectedly: the process running it was stopped (for example, "
         "it ran out of memory) and the retry too. Nothing was imported. Start it again."
     )

@@ -5,19 +5,22 @@ import re
 from functools import wraps
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from htmx_flask import make_response
 from sqlalchemy import select
 
 from .. import progress, queue
-from ..csvio.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS
+from ..csvio.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
 from ..csvio.encodings import ENCODINGS
 from ..csvio.reading import SEPARATORS, ReadOptions
 from ..csvio.writing import template_csv
 from ..csvio.xlsx import write_xlsx
 from ..exporting.running import MEDIA_TYPES
 from ..extensions import db
+from ..i18n import in_language, language_of, ngettext
 from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, stage, wizard
 from ..importing.delivery import mail_delivery, resend_failed_mails
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
@@ -64,10 +67,16 @@ def _step(template: str, step: str, status: int = 200, **context):
     return render_template("imports/step_page.html", step_template=template, **context), status
 
 
+def _template_language() -> str:
+    """The template's titles: in the language asked for (?lang=nl), else the page's."""
+    language = request.args.get("lang") or str(get_locale())
+    return language if language in TEMPLATE_TITLES else "en"
+
+
 @bp.get("/template.csv")
 def template():
     return Response(
-        template_csv(),
+        template_csv(_template_language()),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="huddle-users-template.csv"'},
     )
@@ -76,7 +85,7 @@ def template():
 @bp.get("/template.xlsx")
 def template_xlsx():
     out = io.BytesIO()
-    write_xlsx([], out)
+    write_xlsx([], out, header=TEMPLATE_TITLES[_template_language()])
     return Response(
         out.getvalue(),
         mimetype=MEDIA_TYPES["xlsx"],
@@ -230,20 +239,26 @@ def _sample_mails(run: ImportRun) -> dict:
         email=row.email,
         first_name=values.get("first_name", "").strip(),
         last_name=values.get("last_name", "").strip(),
+        language=values.get("language", "").strip(),
     )
     levels = chosen_level_names(run)
-    return {
-        "email": row.email,
-        "welcome": render_template(
-            "mail/import_welcome.txt", user=person, link="https://…/set-password/…", levels=levels
-        ),
-        "updated": render_template(
-            "mail/import_updated.txt",
-            user=person,
-            levels_gained=levels or ["(the new levels)"],
-            login=external_url("auth.login"),
-        ),
-    }
+    login = external_url("auth.login")
+    with in_language(language_of(person)):  # as the user will read them
+        return {
+            "email": row.email,
+            "welcome": render_template(
+                "mail/import_welcome.txt",
+                user=person,
+                link="https://…/set-password/…",
+                levels=levels,
+            ),
+            "updated": render_template(
+                "mail/import_updated.txt",
+                user=person,
+                levels_gained=levels or [_("(the new levels)")],
+                login=login,
+            ),
+        }
 
 
 @bp.route("/<public_id>/confirm", methods=["GET", "POST"])
@@ -255,7 +270,10 @@ def confirm(run: ImportRun):
             wizard.start(run)
         except queue.QueueUnavailable:
             flash(
-                "The background queue is unavailable. Your import is saved: try again in a moment.",
+                _(
+                    "The background queue is unavailable. Your import is saved: try again in "
+                    "a moment."
+                ),
                 "error",
             )
             return _step(
@@ -278,7 +296,7 @@ def confirm(run: ImportRun):
 def discard(run: ImportRun):
     db.session.delete(run)
     db.session.commit()
-    flash("The draft import was deleted.", "info")
+    flash(_("The draft import was deleted."), "info")
     return redirect(url_for("users.manage"))
 
 
@@ -298,7 +316,7 @@ def start_again(public_id: str):
     try:
         wizard.start(run, from_status=ImportStatus.FAILED)
     except queue.QueueUnavailable:
-        flash("The background queue is unavailable: try again in a moment.", "error")
+        flash(_("The background queue is unavailable: try again in a moment."), "error")
     return redirect(url_for(".detail", public_id=run.public_id))
 
 
@@ -328,9 +346,15 @@ def resend_mails(public_id: str):
     notice = None
     try:
         count = resend_failed_mails(run)
-        notice = f"{count:,} mail(s) will be sent again." if count else "No failed mails to send."
+        notice = (
+            ngettext("%(num)s mail will be sent again.", "%(num)s mails will be sent again.", count)
+            if count
+            else _("No failed mails to send.")
+        )
     except queue.QueueUnavailable:
-        notice = "The background queue is unavailable, so no mail was sent: try again in a moment."
+        notice = _(
+            "The background queue is unavailable, so no mail was sent: try again in a moment."
+        )
     if request.htmx:
         return render_template(
             "imports/_mail_delivery.html", run=run, delivery=mail_delivery(run), notice=notice

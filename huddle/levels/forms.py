@@ -1,8 +1,9 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 
 class LevelForm(FlaskForm):
-    name = StringField("Name")
-    description = TextAreaField("Description", validators=[Length(max=2000)])
+    name = StringField(_l("Name"))
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])

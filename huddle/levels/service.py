@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..csvio.columns import LEVEL_SEPARATOR
@@ -54,16 +55,16 @@ def check_name(name: str, *, except_level: Level | None = None) -> str:
     """The cleaned name, or ``LevelNameError`` saying what is wrong with it."""
     name = " ".join(name.split())
     if not name:
-        raise LevelNameError("Give the level a name.")
+        raise LevelNameError(_("Give the level a name."))
     if len(name) > NAME_MAX:
-        raise LevelNameError(f"A level name has at most {NAME_MAX} characters.")
+        raise LevelNameError(_("A level name has at most %(count)s characters.", count=NAME_MAX))
     if LEVEL_SEPARATOR in name:
         raise LevelNameError(
-            "A level name cannot contain “|”: the import file uses it to separate levels."
+            _("A level name cannot contain “|”: the import file uses it to separate levels.")
         )
     existing = find_level(name)
     if existing is not None and existing is not except_level:
-        raise LevelNameError(f"There already is a level called “{existing.name}”.")
+        raise LevelNameError(_("There already is a level called “%(name)s”.", name=existing.name))
     return name
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..extensions import db
+from ..i18n import ngettext
 from ..models import Level
 from . import bp, service
 from .forms import LevelForm
@@ -29,7 +31,7 @@ def index():
         except service.LevelNameError as exc:
             form.name.errors.append(str(exc))
         else:
-            flash(f"Level “{level.name}” created.", "success")
+            flash(_("Level “%(name)s” created.", name=level.name), "success")
             return redirect(url_for(".index"))
     return _render_index(form, 422 if form.errors else 200)
 
@@ -45,7 +47,7 @@ def edit(level_id: int):
             db.session.rollback()
             form.name.errors.append(str(exc))
         else:
-            flash(f"Level “{level.name}” saved.", "success")
+            flash(_("Level “%(name)s” saved.", name=level.name), "success")
             return redirect(url_for(".index"))
     status = 422 if form.errors else 200
     return render_template("levels/edit.html", level=level, form=form), status
@@ -58,7 +60,15 @@ def delete(level_id: int):
     if form.validate_on_submit():
         name = level.name
         lost = service.delete_level(level)
-        flash(f"Level “{name}” deleted; {lost} user(s) lost it.", "success")
+        flash(
+            ngettext(
+                "Level “%(name)s” deleted; %(num)s user lost it.",
+                "Level “%(name)s” deleted; %(num)s users lost it.",
+                lost,
+                name=name,
+            ),
+            "success",
+        )
         return redirect(url_for(".index"))
     return render_template(
         "levels/delete.html", level=level, form=form, user_count=service.user_count(level)

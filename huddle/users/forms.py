@@ -1,22 +1,29 @@
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..i18n import LANGUAGES
 from ..models import User
 
-LANGUAGES = {"": "Not set", "nl": "Nederlands", "en": "English"}
+NOT_SET = _l("Not set")
 
 
 def _max(column) -> int:
     return column.property.columns[0].type.length
 
 
-def _text(label: str, column, *, required: bool = False) -> StringField:
-    validators = [DataRequired(message=f"{label} is required.")] if required else [Optional()]
+def _text(label, column, *, required: bool = False) -> StringField:
+    validators = (
+        [DataRequired(message=_l("%(label)s is required.", label=label))]
+        if required
+        else [Optional()]
+    )
     limit = _max(column)
-    validators.append(Length(max=limit, message=f"At most {limit} characters."))
+    validators.append(Length(max=limit, message=_l("At most %(count)s characters.", count=limit)))
     return StringField(label, validators=validators, filters=[lambda v: v.strip() if v else v])
 
 
@@ -25,27 +32,29 @@ def email_syntax(form, field) -> None:
     try:
         validate_email(field.data or "", check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationError(f"This is not a valid e-mail address: {exc}") from exc
+        raise ValidationError(_("This is not a valid e-mail address: %(why)s", why=exc)) from exc
 
 
 class UserForm(FlaskForm):
-    email = _text("E-mail address", User.email, required=True)
-    first_name = _text("First name", User.first_name, required=True)
-    infix = _text("Infix", User.infix)
-    last_name = _text("Last name", User.last_name, required=True)
-    phone = _text("Phone", User.phone)
-    organisation = _text("Organisation", User.organisation)
-    job_title = _text("Job title", User.job_title)
-    language = SelectField("Language", validate_choice=False, validators=[Length(max=10)])
+    email = _text(_l("E-mail address"), User.email, required=True)
+    first_name = _text(_l("First name"), User.first_name, required=True)
+    infix = _text(_l("Infix"), User.infix)
+    last_name = _text(_l("Last name"), User.last_name, required=True)
+    phone = _text(_l("Phone"), User.phone)
+    organisation = _text(_l("Organisation"), User.organisation)
+    job_title = _text(_l("Job title"), User.job_title)
+    language = SelectField(_l("Language"), validate_choice=False, validators=[Length(max=10)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.email.validators = [*self.email.validators, email_syntax]
-        languages = dict(LANGUAGES)
+        languages = {"": NOT_SET, **LANGUAGES}
         # Keep a value an import brought in, rather than silently dropping it.
         languages.setdefault(self.language.data or "", self.language.data)
         self.language.choices = [SelectChoice(code, name) for code, name in languages.items()]
 
 
 class AddLevelForm(FlaskForm):
-    level_id = SelectField("Level", coerce=int, validators=[DataRequired("Choose a level.")])
+    level_id = SelectField(
+        _l("Level"), coerce=int, validators=[DataRequired(_l("Choose a level."))]
+    )

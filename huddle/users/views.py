@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -72,10 +73,13 @@ def detail(user_id: int):
     status = 200
     if form.validate_on_submit():
         if service.email_taken(form.email.data, except_user_id=user.id):
-            form.email.errors.append("Another user already has this e-mail address.")
+            form.email.errors.append(_("Another user already has this e-mail address."))
         else:
             changed = service.update_user(user, form.data)
-            flash(f"Saved {user.full_name}." if changed else "Nothing changed.", "success")
+            flash(
+                _("Saved %(name)s.", name=user.full_name) if changed else _("Nothing changed."),
+                "success",
+            )
             return redirect(url_for("users.detail", user_id=user.id))
     if form.errors:
         status = 422
