@@ -83,3 +83,14 @@ def test_a_workbook_with_a_damaged_stream_is_one_clear_file_problem(member, wher
     assert refused.value.code == "xlsx_unreadable"
     assert "damaged" in refused.value.message
     assert _read(_workbook())[0]["email"] == "user0@x.nl"  # undamaged, it reads
+
+
+def test_a_zip_that_needs_a_newer_zip_version_is_one_clear_file_problem():
+    # Found: zipfile raised NotImplementedError ("zip file version 12.0") for a central
+    # directory that asks for a version it does not support.
+    data = bytearray(_workbook())
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 6 : directory + 8] = (120).to_bytes(2, "little")  # version needed: 12.0
+    with pytest.raises(FileProblem) as refused:
+        _read(bytes(data))
+    assert refused.value.code == "xlsx_unreadable"

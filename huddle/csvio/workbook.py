@@ -27,10 +27,8 @@ MAX_PACKING_RATIO = 200
 
 
 def _check_unpacked_size(data: bytes) -> None:
-    try:
+    with _unreadable_when_damaged():
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except zipfile.BadZipFile:
-        return  # _open says what is wrong with it
     unpacked = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
     if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_PACKING_RATIO:
