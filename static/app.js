@@ -72,7 +72,7 @@
       document.getElementById("export-button").focus();
     }
     if (event.target.closest("#export-button")) {
-      document.getElementById("export-dialog").showModal();
+      openModal(document.getElementById("export-dialog"), document.getElementById("export-button"));
     }
   });
 
@@ -96,13 +96,54 @@
   document.addEventListener("DOMContentLoaded", updateSelection);
 })();
 
+// Modal dialogs (import, export): the keyboard stays inside while one is open (Tab wraps
+// around), Escape closes it (the browser does), and the focus goes back to what opened it.
+function openModal(dialog, opener) {
+  "use strict";
+  dialog.opener = opener || document.activeElement;
+  dialog.showModal();
+}
+
+(function () {
+  "use strict";
+  function focusable(dialog) {
+    return Array.from(dialog.querySelectorAll(
+      "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), " +
+      "select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0']"
+    )).filter(function (element) { return element.offsetParent !== null; });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    const dialog = document.querySelector("dialog[open]");
+    if (!dialog) return;
+    const items = focusable(dialog);
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+  document.addEventListener("close", function (event) {
+    const dialog = event.target;
+    if (dialog.tagName === "DIALOG" && dialog.opener && document.contains(dialog.opener)) {
+      dialog.opener.focus();
+    }
+  }, true);
+})();
+
 // The import dialog: opens when the wizard has been loaded into it; closing keeps the draft.
 (function () {
   "use strict";
   document.addEventListener("htmx:afterSwap", function (event) {
     const dialog = document.getElementById("import-dialog");
     if (dialog && event.detail.target.id === "import-dialog-body" && !dialog.open) {
-      dialog.showModal();
+      openModal(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);
     }
   });
   // A new step replaced the one that had the focus: put it on the step's title, which also

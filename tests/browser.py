@@ -73,6 +73,26 @@ def page(browser, live_server):
     assert not refused, refused
 
 
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, in words.
+
+    axe is loaded through the DevTools protocol, which the page's Content-Security-Policy
+    does not apply to (the page itself may run only its own script files)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT.read_text())
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:5])
+        for violation in results["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
 def log_in_as_admin(page, admin) -> None:
     """Log in through the login page and wait on Users › Manage until htmx is ready."""
     from playwright.sync_api import expect
