@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HTMX := static/vendor/htmx.min.js
 
-.PHONY: install run test lint format bench clean translations
+.PHONY: install run test lint format bench clean translations screenshots
 
 CATALOGS := huddle/translations
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(CATALOGS)/*/LC_MESSAGES/messages.po))
@@ -38,6 +38,10 @@ $(HTMX): package.json package-lock.json
 run: install
 	$(FLASK) demo-data --if-empty
 	$(FLASK) dev
+
+# The README's pictures, taken in Chromium by the browser tests (docs/screenshots/*.png).
+screenshots: install
+	HUDDLE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/test_screenshots.py
 
 test: install
 	$(BIN)/ruff check .
