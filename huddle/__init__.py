@@ -70,7 +70,18 @@ def _register_error_pages(app: Flask) -> None:
     from flask_babel import gettext as _
     from htmx_flask import make_response
     from markupsafe import escape
-    from werkzeug.exceptions import RequestEntityTooLarge
+    from werkzeug.exceptions import Forbidden, NotFound, RequestEntityTooLarge
+
+    # The common refusals as pages of our own, in the reader's language.
+    @app.errorhandler(NotFound)
+    def not_found(_error):
+        message = _("This page does not exist (any more). Check the address, or start again.")
+        return render_template("error.html", title=_("Page not found"), message=message), 404
+
+    @app.errorhandler(Forbidden)
+    def forbidden(_error):
+        message = _("This page is for the Huddle's admins. Ask an admin if you need it.")
+        return render_template("error.html", title=_("No access"), message=message), 403
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error):

@@ -185,3 +185,13 @@ def test_the_template_comes_with_dutch_or_english_titles_and_both_import(admin_c
         _, public_id = upload(admin_client, filled)
         run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
         assert (run.rows_total, run.new_count, run.ignored_columns) == (1, 1, [])
+
+
+def test_refusals_are_pages_of_our_own_in_the_readers_language(app, member_client):
+    missing = app.test_client().get("/nergens", headers={"Accept-Language": "nl"})
+    assert missing.status_code == 404
+    assert "<h1>Pagina niet gevonden</h1>" in missing.get_data(as_text=True)
+    refused = member_client.get("/users")
+    assert refused.status_code == 403
+    assert "<h1>No access</h1>" in refused.get_data(as_text=True)
+    assert "My account" in refused.get_data(as_text=True)  # where a member can go instead
