@@ -49,24 +49,8 @@ LABELS = {
     "levels": N_("levels"),
 }
 
-# Titles a column is recognised by, besides its own name: the Dutch template's titles and
-# common English ones. Compared without case, spaces, hyphens and underscores (see
-# ``title_key``), so "E-mailadres", "e-mail adres" and "EMAILADRES" are all the same.
-TITLE_ALIASES = {
-    "email": ("e-mail", "e-mail address", "email address", "mail", "e-mailadres", "mailadres"),
-    "first_name": ("first name", "firstname", "given name", "voornaam", "roepnaam"),
-    "infix": ("tussenvoegsel", "tussenvoegsels", "middle name", "prefix"),
-    "last_name": ("last name", "lastname", "surname", "family name", "achternaam"),
-    "phone": ("phone number", "telephone", "mobile", "telefoon", "telefoonnummer", "mobiel"),
-    "organisation": ("organization", "company", "organisatie", "bedrijf"),
-    "job_title": ("job title", "function", "position", "functie"),
-    "language": ("taal", "locale"),
-    "levels": ("level", "niveaus", "niveau"),
-}
-
-
-# The template's column titles, per language. The English ones are the columns' names; the
-# Dutch ones are among the aliases above, so either file imports.
+# The template's column titles, per language (the template can be downloaded in either).
+# The English ones are the columns' names.
 TEMPLATE_TITLES = {
     "en": TEMPLATE_COLUMNS,
     "nl": (
@@ -82,15 +66,31 @@ TEMPLATE_TITLES = {
     ),
 }
 
+# Other titles a column is recognised by, besides its template titles: variants people type
+# in either language. Compared without case, spaces, hyphens and underscores (see
+# ``title_key``), so "E-mailadres", "e-mail adres" and "EMAILADRES" are all the same.
+TITLE_ALIASES = {
+    "email": ("e-mail", "e-mail address", "email address", "mail", "mailadres"),
+    "first_name": ("first name", "firstname", "given name", "roepnaam"),
+    "infix": ("tussenvoegsels", "middle name", "prefix"),
+    "last_name": ("last name", "lastname", "surname", "family name"),
+    "phone": ("phone number", "telephone", "mobile", "telefoonnummer", "mobiel"),
+    "organisation": ("organization", "company", "bedrijf"),
+    "job_title": ("job title", "function", "position"),
+    "language": ("locale",),
+    "levels": ("level", "niveaus", "niveau"),
+}
+
 
 def title_key(title: str) -> str:
     """A column title as we compare it: letters and digits only, lower case."""
     return "".join(char for char in title.lower() if char.isalnum())
 
 
-# title_key → template column, for every name and alias.
+# title_key → template column, for every template title (in each language) and alias: a
+# template downloaded in any language reads back.
 COLUMN_BY_TITLE = {
     title_key(title): column
-    for column in TEMPLATE_COLUMNS
-    for title in (column, *TITLE_ALIASES.get(column, ()))
-}
+    for titles in TEMPLATE_TITLES.values()
+    for column, title in zip(TEMPLATE_COLUMNS, titles, strict=True)
+} | {title_key(alias): column for column, aliases in TITLE_ALIASES.items() for alias in aliases}
