@@ -25,6 +25,16 @@ def _run(public_id: str) -> ImportRun:
     return db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
 
 
+def _import_in_state(client, **state) -> str:
+    """An uploaded import, then put in ``state`` (as a worker would have left it)."""
+    _, public_id = upload(client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
+    run = _run(public_id)
+    for name, value in state.items():
+        setattr(run, name, value)
+    db.session.commit()
+    return public_id
+
+
 def test_starting_an_import_says_the_queue_is_down_and_keeps_the_import(
     admin_client, app_ctx, redis_down
 ):
@@ -63,10 +73,9 @@ def test_asking_for_an_export_says_the_queue_is_down_and_records_nothing(
 def test_a_failed_import_started_again_while_the_queue_is_down_stays_failed(
     admin_client, app_ctx, redis_down
 ):
-    _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
-    run = _run(public_id)
-    run.status, run.error = ImportStatus.FAILED, "The database refused the import."
-    db.session.commit()
+    public_id = _import_in_state(
+        admin_client, status=ImportStatus.FAILED, error="The database refused the import."
+    )
 
     response = admin_client.post(
         f"/imports/{public_id}/again", data={"csrf_token": admin_client.csrf}
@@ -80,10 +89,9 @@ def test_a_failed_import_started_again_while_the_queue_is_down_stays_failed(
 def test_pages_work_and_a_queued_import_is_not_given_up_while_redis_is_down(
     admin_client, app_ctx, redis_down
 ):
-    _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
-    run = _run(public_id)
-    run.status, run.job_id = ImportStatus.QUEUED, "a-job-redis-cannot-be-asked-about"
-    db.session.commit()
+    public_id = _import_in_state(
+        admin_client, status=ImportStatus.QUEUED, job_id="a-job-redis-cannot-be-asked-about"
+    )
 
     for path in ("/users", "/imports", "/exports", f"/imports/{public_id}", "/levels"):
         assert admin_client.get(path).status_code == 200, path
