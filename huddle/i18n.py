@@ -43,10 +43,10 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMM y") if value else ""
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or DEFAULT_LANGUAGE)
     app.jinja_env.globals["status_label"] = status_label
     app.before_request(_pipeline_in_page_language)
     app.teardown_request(_pipeline_language_reset)
-    app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or DEFAULT_LANGUAGE)
 
 
 def page_language() -> str:
