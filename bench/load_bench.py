@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from import_bench import make_file  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from users_list_bench import fill  # noqa: E402
 
 from huddle import create_app, devmail, queue  # noqa: E402
@@ -52,7 +53,7 @@ def prepare(instance: Path, users: int, admins: int) -> None:
     with app.app_context():
         upgrade()
         fill(users)  # also makes bench-admin@example.org
-        template = db.session.scalar(select_admin())
+        template = db.session.scalar(select(User).where(User.email == "bench-admin@example.org"))
         for n in range(1, admins + 1):
             admin = User(email=f"admin{n}@bench.example", first_name="Admin", last_name=str(n))
             admin.is_admin, admin.password_hash = True, template.password_hash
@@ -61,12 +62,6 @@ def prepare(instance: Path, users: int, admins: int) -> None:
         # The embedded Redis belongs to this process: it outlives web and worker restarts and
         # is stopped at the end.
         queue.get_redis().ping()
-
-
-def select_admin():
-    from sqlalchemy import select
-
-    return select(User).where(User.email == "bench-admin@example.org")
 
 
 class Samples:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import format_decimal
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -101,12 +102,8 @@ def _register_error_pages(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("filesize")
     def format_filesize(size: int) -> str:
-        from flask_babel import format_decimal
-
-        from .i18n import ngettext
-
         if size < 1024:
-            return ngettext("%(num)s byte", "%(num)s bytes", size)
+            return i18n.ngettext("%(num)s byte", "%(num)s bytes", size)
         if size < 1024 * 1024:
             return f"{format_decimal(round(size / 1024))} KB"
         return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"

@@ -83,8 +83,10 @@ def in_language(language: str):
 
 def _pipeline_in_page_language() -> None:
     """The file pipeline's messages (checking an upload, fixing a cell) in the page's
-    language, for the whole request."""
-    g.pipeline_language = messages.use(get_translations())
+    language, for the whole request. Not for static files: they need no language, and
+    finding it would load the logged-in user."""
+    if request.endpoint != "static":
+        g.pipeline_language = messages.use(get_translations())
 
 
 def _pipeline_language_reset(_exc=None) -> None:

@@ -150,6 +150,7 @@ def test_the_preview_explains_problems_in_dutch_to_a_dutch_admin(admin_client, a
     assert "De voornaam ontbreekt; elke gebruiker heeft er een nodig." in html
     assert "Hetzelfde e-mailadres staat op regel 2." in html
     assert "gelezen als: puntkomma-gescheiden, UTF-8, 2 rijen" in html
+    assert '<option value=",">kommagescheiden</option>' in html  # "Not read right?"
 
 
 def test_mails_go_out_in_each_users_language(admin_client, admin, app, app_ctx, smtp_sink):

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-from . import views  # noqa: E402,F401  (registers the routes)
+from . import history, views  # noqa: E402,F401  (register the routes)

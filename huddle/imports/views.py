@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from htmx_flask import make_response
 from sqlalchemy import select
 
-from .. import progress, queue
+from .. import queue
 from ..csvio.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
 from ..csvio.encodings import ENCODINGS
 from ..csvio.reading import SEPARATORS, ReadOptions
@@ -20,20 +20,19 @@ from ..csvio.writing import template_csv
 from ..csvio.xlsx import write_xlsx
 from ..exporting.running import MEDIA_TYPES
 from ..extensions import db
-from ..i18n import in_language, language_of, ngettext
+from ..i18n import in_language, language_of
 from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, stage, wizard
-from ..importing.delivery import mail_delivery, resend_failed_mails
 from ..importing.staging import PREVIEW_TABS, chosen_level_names
-from ..levels.service import all_levels, levels_with_counts
+from ..levels.service import levels_with_counts
 from ..mailing import external_url
-from ..models import ImportRow, ImportRun, ImportStatus, RowAction, User
+from ..models import ImportRun, ImportStatus, User
 from . import bp
 from .forms import MailOptionsForm, UploadForm
 
 PER_PAGE = 50
 
 
-def _run_or_404(public_id: str) -> ImportRun:
+def run_or_404(public_id: str) -> ImportRun:
     run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
     return run or abort(404)
 
@@ -44,7 +43,7 @@ def draft_step(view):
 
     @wraps(view)
     def wrapper(public_id: str, **kwargs):
-        run = _run_or_404(public_id)
+        run = run_or_404(public_id)
         if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
             return _go(url_for(".detail", public_id=run.public_id))
         return view(run, **kwargs)
@@ -176,7 +175,7 @@ def _preview(run: ImportRun) -> dict:
 
 @bp.get("/<public_id>/rows")
 def rows(public_id: str):
-    run = _run_or_404(public_id)
+    run = run_or_404(public_id)
     return render_template("imports/_preview_table.html", run=run, **_preview(run))
 
 
@@ -196,7 +195,7 @@ def fix(run: ImportRun, line: int):
 
 @bp.get("/<public_id>/problems.csv")
 def problems(public_id: str):
-    run = _run_or_404(public_id)
+    run = run_or_404(public_id)
     # The name comes from the admin's upload: keep only characters safe in a header.
     name = re.sub(r"[^\w.-]+", "_", run.filename.rsplit(".", 1)[0])[:80] or "import"
     return Response(
@@ -298,95 +297,3 @@ def discard(run: ImportRun):
     db.session.commit()
     flash(_("The draft import was deleted."), "info")
     return redirect(url_for("users.manage"))
-
-
-@bp.get("/<public_id>")
-def detail(public_id: str):
-    run = _run_or_404(public_id)
-    wizard.notice_lost_job(run)
-    if run.status == ImportStatus.DRAFT:
-        return redirect(url_for(".check", public_id=run.public_id))
-    return render_template("imports/detail.html", run=run, **_outcome(run))
-
-
-@bp.post("/<public_id>/again")
-def start_again(public_id: str):
-    """A failed import, started again: it checks the file anew and applies it whole."""
-    run = _run_or_404(public_id)
-    try:
-        wizard.start(run, from_status=ImportStatus.FAILED)
-    except queue.QueueUnavailable:
-        flash(_("The background queue is unavailable: try again in a moment."), "error")
-    return redirect(url_for(".detail", public_id=run.public_id))
-
-
-@bp.get("/<public_id>/progress")
-def progress_part(public_id: str):
-    run = _run_or_404(public_id)
-    wizard.notice_lost_job(run)
-    if run.is_finished and request.htmx:
-        # Done: reload the whole page once, to show the outcome.
-        return make_response("", refresh=True)
-    return render_template(
-        "imports/_progress.html", run=run, progress=progress.read("import", run.id)
-    )
-
-
-@bp.get("/<public_id>/delivery")
-def mail_delivery_part(public_id: str):
-    run = _run_or_404(public_id)
-    return render_template("imports/_mail_delivery.html", run=run, delivery=mail_delivery(run))
-
-
-@bp.post("/<public_id>/delivery/resend")
-def resend_mails(public_id: str):
-    """The mails that failed after every try, queued once more (when the admin has fixed
-    the mail server, or the recipient's address)."""
-    run = _run_or_404(public_id)
-    notice = None
-    try:
-        count = resend_failed_mails(run)
-        notice = (
-            ngettext("%(num)s mail will be sent again.", "%(num)s mails will be sent again.", count)
-            if count
-            else _("No failed mails to send.")
-        )
-    except queue.QueueUnavailable:
-        notice = _(
-            "The background queue is unavailable, so no mail was sent: try again in a moment."
-        )
-    if request.htmx:
-        return render_template(
-            "imports/_mail_delivery.html", run=run, delivery=mail_delivery(run), notice=notice
-        )
-    flash(notice, "info")
-    return redirect(url_for(".detail", public_id=run.public_id))
-
-
-def _outcome(run: ImportRun) -> dict:
-    rows = []
-    if run.status == ImportStatus.DONE:
-        rows = db.session.scalars(
-            select(ImportRow)
-            .where(
-                ImportRow.import_id == run.id,
-                ImportRow.action.in_([RowAction.SKIP.value, RowAction.UPDATE.value]),
-            )
-            .order_by(ImportRow.line)
-            .limit(500)
-        ).all()
-    return {
-        "rows": rows,
-        "delivery": mail_delivery(run) if run.is_finished else None,
-        "levels": chosen_level_names(run),
-        "progress": progress.read("import", run.id),
-    }
-
-
-@bp.get("")
-def index():
-    runs = db.session.scalars(
-        select(ImportRun).order_by(ImportRun.created_at.desc()).limit(200)
-    ).all()
-    names = {level.id: level.name for level in all_levels()}
-    return render_template("imports/index.html", runs=runs, level_names=names)
