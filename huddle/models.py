@@ -227,7 +227,6 @@ class ImportRow(db.Model):
     problems: Mapped[list] = mapped_column(JSON, default=list)  # [[column, message], ...]
     changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {"fields": {...}, "levels": [...]}
     gains_levels: Mapped[bool] = mapped_column(default=False)
-    user_id: Mapped[int | None]
 
     __table_args__ = (
         # Pages of the preview's tabs walk this index.

@@ -66,7 +66,7 @@ def test_text_report_lists_problems_by_line(app, app_ctx, tmp_path):
 
 
 def test_an_address_used_again_thousands_of_lines_later_is_found(app, app_ctx, tmp_path):
-    from huddle.importing.planning import BATCH_SIZE
+    from huddle.csvio.checking import BATCH_ROWS as BATCH_SIZE
 
     lines = [f"user{i}@x.nl;U;;{i};;;;;" for i in range(BATCH_SIZE + 100)]
     lines.append("USER0@x.nl;Again;;Zero;;;;;")
@@ -84,12 +84,10 @@ def test_a_large_file_checked_by_the_helper_process_imports_the_same(
     app, app_ctx, tmp_path, monkeypatch
 ):
     from huddle.csvio import checking
-    from huddle.importing import planning
 
     monkeypatch.setattr(checking, "HELPER_MIN_BYTES", 0)
     # Rows cross the borders of the helper's chunks and of the import's batches.
-    monkeypatch.setattr(checking, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(planning, "BATCH_SIZE", 10)
+    monkeypatch.setattr(checking, "BATCH_ROWS", 10)
     db.session.add(Level(name="Basis"))
     db.session.commit()
     make_user("user3@x.nl", first_name="Old", last_name="Name")

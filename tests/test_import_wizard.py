@@ -367,7 +367,7 @@ def test_a_draft_can_be_discarded_and_users_manage_offers_to_continue_one(admin_
 
 
 def test_preview_finds_an_address_used_again_in_a_later_batch(admin_client, levels):
-    from huddle.importing.planning import BATCH_SIZE
+    from huddle.csvio.checking import BATCH_ROWS as BATCH_SIZE
 
     lines = [f"user{i}@x.nl;U;;{i};;;;;" for i in range(BATCH_SIZE + 10)]
     lines.append("user3@x.nl;Again;;Three;;;;;")

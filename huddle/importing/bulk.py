@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 
 from ..extensions import db
 
@@ -27,6 +27,11 @@ def _placeholder(dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
+def in_list(connection: Connection, count: int) -> str:
+    """``count`` of the driver's placeholders, separated by commas: for VALUES and IN."""
+    return ", ".join([_placeholder(connection.dialect)] * count)
+
+
 def insert_many(
     table: Table,
     columns: Sequence[str],
@@ -40,7 +45,7 @@ def insert_many(
     connection = db.session.connection()
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
-    marks = ", ".join([_placeholder(dialect)] * len(columns))
+    marks = in_list(connection, len(columns))
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({marks})"
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
@@ -60,14 +65,15 @@ def update_many(table: Table, columns: Sequence[str], rows: list[tuple]) -> None
     connection.exec_driver_sql(sql, rows)
 
 
-def select_in(query: str, values: list) -> list[tuple]:
+def select_in(query: str, values: list, connection: Connection | None = None) -> list[tuple]:
     """Run ``query`` (SQL ending in "IN") on the driver with ``values`` as the list: rows as
     tuples. SQLAlchemy would compile one bind parameter per value and wrap every row, which
-    costs more than the lookup itself for thousands of addresses."""
+    costs more than the lookup itself for thousands of addresses. By default on the session's
+    connection."""
     if not values:
         return []
-    connection = db.session.connection()
-    marks = ", ".join([_placeholder(connection.dialect)] * len(values))
+    connection = connection or db.session.connection()
+    marks = in_list(connection, len(values))
     # The driver's own cursor: its plain tuples cost less than SQLAlchemy's Row objects.
     cursor = connection.connection.cursor()
     try:

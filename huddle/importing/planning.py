@@ -1,26 +1,24 @@
 """What importing a row would do to the database: create, update, leave alone or skip.
 
 ``plan_row`` is pure: it compares a checked row with the user the database has for its address.
-``iter_plans`` streams a whole file (plus the admin's fixes) through read → validate →
-plan, in batches, looking existing users up with one query per batch.
+``iter_plans`` streams a whole file through read → validate → plan for a dry run, looking
+existing users up with one query per batch; an import and its preview plan in batches.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from ..csvio.checking import check_rows
+from ..csvio.checking import BATCH_ROWS, check_rows, in_batches
 from ..csvio.columns import USER_COLUMNS
 from ..csvio.reading import CsvTable
 from ..csvio.validating import CheckedRow, mark_duplicates
 from ..extensions import db
 from ..models import Level, RowAction
 from .bulk import select_in
-
-BATCH_SIZE = 1000
 
 
 @dataclass(slots=True)
@@ -36,14 +34,15 @@ class RowPlan:
     action: RowAction
     user_id: int | None = None
     # column → (stored value, value from the file); a blank cell never appears here.
-    field_changes: dict[str, tuple[str, str]] = field(default_factory=dict)
-    gained_levels: list[str] = field(default_factory=list)
+    # (None for none: a plan is made for every row, and most change no field.)
+    field_changes: dict[str, tuple[str, str]] | None = None
+    gained_levels: tuple[str, ...] = ()
 
     @property
     def changes(self) -> dict:
         return {
-            "fields": {column: list(pair) for column, pair in self.field_changes.items()},
-            "levels": self.gained_levels,
+            "fields": {column: list(pair) for column, pair in (self.field_changes or {}).items()},
+            "levels": list(self.gained_levels),
         }
 
 
@@ -51,7 +50,7 @@ def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[st
     """The plan for one checked row; ``chosen`` are the levels picked for the whole import."""
     if row.problems:
         return RowPlan(row, RowAction.SKIP)
-    wanted = list(dict.fromkeys([*chosen, *row.levels])) if row.levels else list(chosen)
+    wanted = tuple(dict.fromkeys((*chosen, *row.levels))) if row.levels else tuple(chosen)
     if existing is None:
         return RowPlan(row, RowAction.CREATE, gained_levels=wanted)
     changes = {
@@ -59,7 +58,7 @@ def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[st
         for column, value in row.user.items()
         if value and column != "email" and value != existing.values[column]
     }
-    gained = [name for name in wanted if name not in existing.levels]
+    gained = tuple(name for name in wanted if name not in existing.levels)
     action = RowAction.UPDATE if changes or gained else RowAction.UNCHANGED
     return RowPlan(row, action, existing.id, changes, gained)
 
@@ -71,14 +70,17 @@ _LEVELS_QUERY = (
 )
 
 
-def load_existing(emails: Iterable[str]) -> dict[str, ExistingUser]:
-    """The users with these (normalised) addresses, with their level names: two queries."""
+def load_existing(
+    emails: Iterable[str], connection: Connection | None = None
+) -> dict[str, ExistingUser]:
+    """The users with these (normalised) addresses, with their level names: two queries
+    (by default on the session's connection)."""
     found = {}
-    for user_id, *values in select_in(_EXISTING_QUERY, list({e for e in emails if e})):
+    for user_id, *values in select_in(_EXISTING_QUERY, list({e for e in emails if e}), connection):
         user = ExistingUser(user_id, dict(zip(USER_COLUMNS, values, strict=True)), set())
         found[user.values["email"]] = user
     by_id = {user.id: user for user in found.values()}
-    for user_id, name in select_in(_LEVELS_QUERY, list(by_id)):
+    for user_id, name in select_in(_LEVELS_QUERY, list(by_id), connection):
         by_id[user_id].levels.add(name)
     return found
 
@@ -88,43 +90,13 @@ def known_levels() -> dict[str, str]:
     return {name.lower(): name for name in db.session.scalars(select(Level.name))}
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-EarlierLines = Callable[[list[str]], dict[str, int]]
-
-
 def iter_plans(
-    table: CsvTable,
-    fixes: Mapping[str, dict],
-    chosen: Sequence[str],
-    earlier_lines: EarlierLines | None = None,
+    table: CsvTable, fixes: Mapping[str, dict], chosen: Sequence[str]
 ) -> Iterator[list[RowPlan]]:
-    """Batches of plans for every row of ``table``, in file order.
-
-    To find an address used twice, ``earlier_lines`` looks up where the batch's addresses
-    were in earlier batches (rows already stored). Without it every address of the file is
-    kept in memory, which is fine for a dry run but not for a million rows.
-    """
-    checked = check_rows(table, fixes, known_levels())
-    in_memory: dict[str, int] = {}
-    for batch in _batches(checked, BATCH_SIZE):
-        if earlier_lines is None:
-            first_line = in_memory
-        else:
-            first_line = earlier_lines([row.user["email"] for row in batch if row.user["email"]])
-        batch = list(mark_duplicates(batch, first_line))
-        emails = [row.user["email"] for row in batch]
+    """Batches of plans for every row of ``table``, in file order, writing nothing (a dry run).
+    An address used twice is found in memory, which is fine for a dry run but not for a
+    million rows: importing and the preview find it in the rows they store (batches.py)."""
+    checked = mark_duplicates(check_rows(table, fixes, known_levels()))
+    for batch in in_batches(checked, BATCH_ROWS):
         existing = load_existing(row.user["email"] for row in batch if not row.problems)
-        yield [
-            plan_row(row, existing.get(email), chosen)
-            for row, email in zip(batch, emails, strict=True)
-        ]
+        yield [plan_row(row, existing.get(row.user["email"]), chosen) for row in batch]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -28,8 +27,9 @@ from ..models import (
     RowAction,
     User,
 )
-from .bulk import db_value, insert_many, refresh_statistics, select_in
-from .planning import RowPlan, iter_plans, known_levels, load_existing, plan_row
+from . import batches
+from .bulk import refresh_statistics, select_in
+from .planning import RowPlan, known_levels, load_existing, plan_row
 
 PREVIEW_TABS = {
     "all": None,
@@ -77,22 +77,9 @@ def chosen_level_names(run: ImportRun) -> list[str]:
     return sorted(level.name for level in levels)
 
 
-IMPORT_ROW_COLUMNS = (
-    "import_id",
-    "line",
-    "email",
-    "values",
-    "edited",
-    "action",
-    "problems",
-    "changes",
-    "gains_levels",
-    "user_id",
-)
-
-
 def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
-    """The ImportRow values for a plan, as Python objects."""
+    """The ImportRow values for a plan, as Python objects (``batches.row_tuple`` gives them
+    ready for a bulk insert)."""
     row = plan.row
     return {
         "import_id": import_id,
@@ -104,60 +91,7 @@ def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
         "problems": [[problem.column, problem.message] for problem in row.problems],
         "changes": plan.changes,
         "gains_levels": bool(plan.gained_levels),
-        "user_id": plan.user_id,
     }
-
-
-@lru_cache(maxsize=256)
-def _levels_only_changes(levels: tuple[str, ...]) -> str:
-    return json.dumps({"fields": {}, "levels": list(levels)}, ensure_ascii=False)
-
-
-def row_tuple(
-    import_id: int, plan: RowPlan, fixes: dict, booleans: tuple, *, cells: bool = True
-) -> tuple:
-    """The same as ``row_record``, as a tuple in IMPORT_ROW_COLUMNS order with the JSON
-    already serialised, for bulk inserts (most rows share their problems and changes).
-    Without ``cells`` the row's values are left out (the file still has them).
-    ``booleans`` is (False, True) in the driver's form."""
-    row = plan.row
-    if plan.field_changes:
-        changes = json.dumps(plan.changes, ensure_ascii=False)
-    else:
-        changes = _levels_only_changes(tuple(plan.gained_levels))
-    problems = (
-        json.dumps([[p.column, p.message] for p in row.problems], ensure_ascii=False)
-        if row.problems
-        else "[]"
-    )
-    return (
-        import_id,
-        row.line,
-        row.user["email"].lower(),
-        row.cells_as_json() if cells else "{}",
-        booleans[str(row.line) in fixes],
-        plan.action.value,
-        problems,
-        changes,
-        booleans[bool(plan.gained_levels)],
-        plan.user_id,
-    )
-
-
-def store_rows(import_id: int, plans: list[RowPlan], fixes: dict, *, outcome=False) -> None:
-    """Store the plans as ImportRows: for the preview every row with its cells; as the outcome
-    of an import, the cells of skipped rows only (for the problem-rows download)."""
-    booleans = (db_value(ImportRow.edited, False), db_value(ImportRow.edited, True))
-    insert_many(
-        ImportRow.__table__,
-        IMPORT_ROW_COLUMNS,
-        [
-            row_tuple(
-                import_id, p, fixes, booleans, cells=not outcome or p.action == RowAction.SKIP
-            )
-            for p in plans
-        ],
-    )
 
 
 def stage(run: ImportRun) -> None:
@@ -167,12 +101,14 @@ def stage(run: ImportRun) -> None:
     try:
         table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
         run.reading = table.summary()
-        samples: list[str] = []
+        setting = batches.Setting.for_run(
+            run,
+            chosen_level_names(run),
+            outcome=False,
+            collect_names=not table.encoding_certain,
+        )
         earlier_lines = stored_lines(run.id, refresh_statistics_as_rows_grow=True)
-        for plans in iter_plans(table, run.fixes, chosen_level_names(run), earlier_lines):
-            store_rows(run.id, plans, run.fixes)
-            if not table.encoding_certain and len(samples) < SAMPLE_NAMES:
-                samples = _names_with_accents(plans, samples)
+        samples = batches.write_all(batches.planned_batches(table, setting), setting, earlier_lines)
     except FileProblem as problem:
         # Rows stored before a broken line go too: the file is refused as a whole.
         db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
@@ -192,23 +128,9 @@ def stage(run: ImportRun) -> None:
     recount(run)
 
 
-SAMPLE_NAMES = 6
-
-
-def _names_with_accents(plans: list[RowPlan], samples: list[str]) -> list[str]:
-    """A few names with non-ASCII letters, as read: the admin judges the encoding by them."""
-    for plan in plans:
-        user = plan.row.user
-        name = " ".join(filter(None, (user["first_name"], user["infix"], user["last_name"])))
-        if not name.isascii() and name not in samples:
-            samples = [*samples, name]
-            if len(samples) == SAMPLE_NAMES:
-                break
-    return samples
-
-
 def stored_lines(import_id: int, *, refresh_statistics_as_rows_grow: bool = False):
-    """For ``iter_plans``: where addresses were in the rows of this import stored so far."""
+    """Where addresses were in the rows of this import stored so far (for finding an address
+    used twice): a function from addresses to their first line."""
     query = f"SELECT email, line FROM import_rows WHERE import_id = {int(import_id)} AND email IN"
     lookups = 0
 
@@ -291,7 +213,7 @@ def _recheck(run: ImportRun, emails: set[str], always: int) -> None:
     chosen = chosen_level_names(run)
     for stored, check in zip(rows, checked, strict=True):
         record = row_record(run.id, plan_row(check, existing.get(check.email), chosen), run.fixes)
-        for key in ("email", "action", "problems", "changes", "gains_levels", "user_id", "edited"):
+        for key in ("email", "action", "problems", "changes", "gains_levels", "edited"):
             setattr(stored, key, record[key])
 
 
