@@ -5,7 +5,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huddle.csvio.reading import SourceRow
-from huddle.csvio.validating import check_email, mark_duplicates, validate_row
+from huddle.csvio.validating import (
+    CheckedRow,
+    Problem,
+    SeenAddresses,
+    check_email,
+    mark_duplicates,
+    validate_row,
+)
 
 LEVELS = {"basis": "Basis", "pro": "Pro"}
 
@@ -112,3 +119,26 @@ def test_text_garbled_by_a_wrong_encoding_is_flagged_with_what_was_meant():
     assert "(probably “Çelik”)" in row.problems[1].message
     clean = {"email": "z@x.nl", "first_name": "Zoë", "last_name": "’t Hart-Ölçer"}
     assert validate_row(SourceRow(2, clean), {}).problems == []
+
+
+def _row(line: int, email: str, problems=()) -> CheckedRow:
+    return CheckedRow(line, {"email": email}, (), list(problems))
+
+
+def test_seen_addresses_never_says_no_to_an_address_seen_before():
+    seen = SeenAddresses()
+    first = [_row(i, f"user{i}@example.org") for i in range(20_000)]
+    assert sum(seen.maybe_seen(first)) <= 2  # new addresses: almost always "no"
+    again = [_row(30_000, "user7@example.org"), _row(30_001, "USER19999@example.org")]
+    assert seen.maybe_seen(again) == [True, True]
+    # Within one call too.
+    assert seen.maybe_seen([_row(1, "new@x.nl"), _row(2, "new@x.nl"), _row(3, "")]) == [
+        False,
+        True,
+        False,
+    ]
+    # As mark_duplicates: a row with a problem in its address is not asked about (it is
+    # skipped anyway), but its address is remembered, as the stored rows hold it.
+    broken = [Problem("email", "not valid")]
+    assert seen.maybe_seen([_row(5, "Bad@", broken), _row(6, "bad@", broken)]) == [False, False]
+    assert seen.maybe_seen([_row(7, "bad@")]) == [True]

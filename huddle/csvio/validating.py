@@ -280,13 +280,16 @@ class SeenAddresses:
     BITS = 1 << 27
 
     def __init__(self) -> None:
-        self._bits = bytearray(self.BITS // 8)
+        # Made on first use: in the process that checks the rows, which may be a helper.
+        self._bits: bytearray | None = None
 
     def maybe_seen(self, rows: Iterable[CheckedRow]) -> list[bool]:
         """For each row, in order: might its address be on an earlier row (this batch's
         earlier rows included)? The rows are then remembered. As ``mark_duplicates``, it
         passes over rows without an address or with a problem in it; but it remembers every
         address (as stored: lower case), as the rows stored for ``first_line`` hold them all."""
+        if self._bits is None:
+            self._bits = bytearray(self.BITS // 8)
         bits, mask, answers = self._bits, self.BITS - 1, []
         for row in rows:
             email = row.user["email"]
