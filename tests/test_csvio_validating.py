@@ -126,7 +126,7 @@ def _row(line: int, email: str, problems=()) -> CheckedRow:
 
 
 def test_seen_addresses_never_says_no_to_an_address_seen_before():
-    seen = SeenAddresses()
+    seen = SeenAddresses(expected_rows=20_000)
     first = [_row(i, f"user{i}@example.org") for i in range(20_000)]
     assert sum(seen.maybe_seen(first)) <= 2  # new addresses: almost always "no"
     again = [_row(30_000, "user7@example.org"), _row(30_001, "USER19999@example.org")]

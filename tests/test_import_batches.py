@@ -24,7 +24,7 @@ from .import_helpers import csv_file
 MODES = {
     "one process": {"HELPER_MIN_BYTES": 1 << 40},
     "helper process": {"HELPER_MIN_BYTES": 0},
-    "helper, every address suspect": {"HELPER_MIN_BYTES": 0, "BITS": 8},
+    "helper, every address suspect": {"HELPER_MIN_BYTES": 0, "MAX_BITS": 8},
 }
 
 
@@ -110,8 +110,8 @@ def test_the_helper_process_and_the_settling_change_nothing(app_ctx, monkeypatch
         with monkeypatch.context() as patch:
             patch.setattr(checking, "BATCH_ROWS", 7)  # rows cross the borders of batches
             patch.setattr(checking, "HELPER_MIN_BYTES", settings["HELPER_MIN_BYTES"])
-            if "BITS" in settings:
-                patch.setattr(SeenAddresses, "BITS", settings["BITS"])
+            if "MAX_BITS" in settings:
+                patch.setattr(SeenAddresses, "MAX_BITS", settings["MAX_BITS"])
             results[mode] = _import(data)
         _reset()
 

@@ -65,14 +65,13 @@ def update_many(table: Table, columns: Sequence[str], rows: list[tuple]) -> None
     connection.exec_driver_sql(sql, rows)
 
 
-def select_in(query: str, values: list, connection: Connection | None = None) -> list[tuple]:
+def select_in(query: str, values: list) -> list[tuple]:
     """Run ``query`` (SQL ending in "IN") on the driver with ``values`` as the list: rows as
     tuples. SQLAlchemy would compile one bind parameter per value and wrap every row, which
-    costs more than the lookup itself for thousands of addresses. By default on the session's
-    connection."""
+    costs more than the lookup itself for thousands of addresses."""
     if not values:
         return []
-    connection = connection or db.session.connection()
+    connection = db.session.connection()
     marks = in_list(connection, len(values))
     # The driver's own cursor: its plain tuples cost less than SQLAlchemy's Row objects.
     cursor = connection.connection.cursor()

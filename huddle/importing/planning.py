@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from ..csvio.checking import BATCH_ROWS, check_rows, in_batches
 from ..csvio.columns import USER_COLUMNS
@@ -70,17 +70,14 @@ _LEVELS_QUERY = (
 )
 
 
-def load_existing(
-    emails: Iterable[str], connection: Connection | None = None
-) -> dict[str, ExistingUser]:
-    """The users with these (normalised) addresses, with their level names: two queries
-    (by default on the session's connection)."""
+def load_existing(emails: Iterable[str]) -> dict[str, ExistingUser]:
+    """The users with these (normalised) addresses, with their level names: two queries."""
     found = {}
-    for user_id, *values in select_in(_EXISTING_QUERY, list({e for e in emails if e}), connection):
+    for user_id, *values in select_in(_EXISTING_QUERY, list({e for e in emails if e})):
         user = ExistingUser(user_id, dict(zip(USER_COLUMNS, values, strict=True)), set())
         found[user.values["email"]] = user
     by_id = {user.id: user for user in found.values()}
-    for user_id, name in select_in(_LEVELS_QUERY, list(by_id), connection):
+    for user_id, name in select_in(_LEVELS_QUERY, list(by_id)):
         by_id[user_id].levels.add(name)
     return found
 
