@@ -132,6 +132,10 @@ def test_the_import_dialog_is_a_modal_and_a_whole_import_works_by_keyboard(
     expect(dialog).to_be_visible()
     _tab_to(page, dialog.get_by_role("link", name="Next: upload your file"))
     page.keyboard.press("Enter")
+    # The new step puts the focus on its title once it is in place: tab on from there (a Tab
+    # pressed before that would be overtaken by it).
+    expect(page.locator("#wizard-title")).to_have_text("Import users: step 2 of 5, Upload & check")
+    expect(page.locator("#wizard-title")).to_be_focused()
     file_input = dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)")
     _tab_to(page, file_input)
     with page.expect_file_chooser() as chooser:
