@@ -11,11 +11,13 @@ import json
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 
 from huddle.csvio import checking
 from huddle.csvio.validating import SeenAddresses
 from huddle.extensions import db
 from huddle.importing import apply_import, create_run
+from huddle.importing.batches import Setting
 from huddle.models import ImportMail, ImportRow, ImportRun, Level, User, UserLevel
 
 from .conftest import make_user
@@ -142,3 +144,24 @@ def test_batches_of_any_length_import_every_row(app_ctx, monkeypatch, size):
     run = apply_import(run)
     assert run.new_count == size
     assert db.session.scalar(select(db.func.count()).select_from(User)) == size
+
+
+def test_no_level_can_be_deleted_while_an_import_grants_it(app_ctx):
+    basis = Level(name="Basis")
+    db.session.add(basis)
+    db.session.commit()
+    run = create_run("users.csv", csv_file("a@x.nl;A;;B;;;;;"), admin=None)
+    # As an import starts: its old rows go (on SQLite that takes the write lock), then the
+    # levels it grants are read.
+    db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
+    Setting.for_run(run, ["Basis"], outcome=True)
+    with db.engine.connect() as other:
+        if other.dialect.name == "postgresql":
+            other.exec_driver_sql("SET lock_timeout = '300ms'")
+        else:
+            other.exec_driver_sql("PRAGMA busy_timeout = 300")
+        with pytest.raises(OperationalError):
+            other.execute(delete(Level).where(Level.id == basis.id))
+            other.commit()
+    db.session.rollback()
+    assert db.session.get(Level, basis.id) is not None

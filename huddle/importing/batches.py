@@ -80,10 +80,16 @@ class Setting:
 
     @classmethod
     def for_run(cls, run, chosen: Iterable[str], *, outcome: bool, **more) -> Setting:
+        levels = select(Level.name, Level.id)
+        if outcome:
+            # Levels are granted by id, joined in SQL: none may go while the import runs. (On
+            # PostgreSQL deleting one waits for the import to end; SQLite's single writer
+            # cannot delete one meanwhile anyway.)
+            levels = levels.with_for_update(read=True)
         return cls(
             import_id=run.id,
             chosen=tuple(chosen),
-            level_ids=dict(db.session.execute(select(Level.name, Level.id)).all()),
+            level_ids=dict(db.session.execute(levels).all()),
             fixes=dict(run.fixes),
             outcome=outcome,
             now=db_value(User.created_at, utcnow()),
