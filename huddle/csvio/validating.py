@@ -177,18 +177,18 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
     values = row.values
     # map() over the columns rather than a loop: this runs for every row of every file.
-    cells = list(map(str.strip, map(values.get, USER_COLUMNS, _BLANKS)))
-    joined = " ".join(cells)
+    cleaned = list(map(str.strip, map(values.get, USER_COLUMNS, _BLANKS)))
+    joined = " ".join(cleaned)
     if "'" in joined:
-        cells = list(map(unneutralise, cells))
-    user = dict(zip(USER_COLUMNS, cells))  # noqa: B905 (as many cells as columns)
+        cleaned = list(map(unneutralise, cleaned))
+    user = dict(zip(USER_COLUMNS, cleaned))  # noqa: B905 (one value per column)
     # Most rows are complete, printable and short: three quick tests spare them the
     # column-by-column pass (isprintable() is false for control and invisible characters).
     if (
-        all(map(cells.__getitem__, _REQUIRED_AT))
+        all(map(cleaned.__getitem__, _REQUIRED_AT))
         and joined.isprintable()
         and (joined.isascii() or not _GARBLED.search(joined))
-        and not any(map(gt, map(len, cells), _LIMITS))
+        and not any(map(gt, map(len, cleaned), _LIMITS))
     ):
         problems: list[Problem] = []
     else:
