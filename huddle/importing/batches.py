@@ -61,6 +61,8 @@ USER_INSERT_COLUMNS = (*USER_COLUMNS, "is_admin", "password_hash", "created_at",
 MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_error", "levels_gained")
 user_values = itemgetter(*USER_COLUMNS)  # a user dict → its values, in USER_COLUMNS order
 NO_CELLS = "{}"  # the cells of a row an import's outcome does not keep
+# Where addresses were in the rows stored so far: addresses → their first line.
+EarlierLines = Callable[[list[str]], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -251,9 +253,6 @@ def _names_with_accents(rows: list[CheckedRow], most: int = SAMPLE_NAMES) -> lis
     return names
 
 
-EarlierLines = Callable[[list[str]], dict[str, int]]
-
-
 def settle_existing(writes: BatchWrites, setting: Setting) -> None:
     """Look up the users of the rows planned as new; plan those that exist again, in place."""
     email_at = USER_COLUMNS.index("email")
@@ -276,7 +275,9 @@ def settle_existing(writes: BatchWrites, setting: Setting) -> None:
     prepare(plans, setting, writes)
 
 
-def settle_repeated(writes: BatchWrites, setting: Setting, earlier_lines: EarlierLines):
+def settle_repeated(
+    writes: BatchWrites, setting: Setting, earlier_lines: EarlierLines
+) -> BatchWrites:
     """The writes of the rows that may repeat an address: each is checked against the rows
     stored so far (this batch's others included), then planned. Call after writing the
     batch's others."""
