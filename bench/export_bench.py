@@ -87,7 +87,7 @@ def make_database(rows: int, db_file: Path) -> None:
 
 
 def measure_command(db_file: Path, out: Path) -> tuple[float, int, int]:
-    from huddle.exporting import write_export
+    from huddle.exports.service import write_export
 
     app = _app(db_file)
     with app.app_context(), PeakMemory() as memory, out.open("wb") as handle:
@@ -98,7 +98,7 @@ def measure_command(db_file: Path, out: Path) -> tuple[float, int, int]:
 
 
 def _measure_job(db_file: Path, fmt: str) -> tuple[float, int, int]:
-    from huddle.exporting import create_export, run_export
+    from huddle.exports.service import create_export, run_export
     from huddle.extensions import db
     from huddle.models import User
 

@@ -31,9 +31,10 @@ import hypothesis  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from huddle.csvio.checking import check_rows  # noqa: E402
-from huddle.csvio.reading import FileProblem, open_table, read_choices  # noqa: E402
-from huddle.csvio.validating import mark_duplicates  # noqa: E402
+from huddle.pipeline.duplicates import mark_duplicates  # noqa: E402
+from huddle.pipeline.problems import FileProblem  # noqa: E402
+from huddle.pipeline.reading import open_table, read_choices  # noqa: E402
+from huddle.pipeline.streaming import check_rows  # noqa: E402
 from tests.fixtures.corpus import CASES  # noqa: E402
 
 KNOWN_LEVELS = {"basis": "Basis", "trainers": "Trainers"}

@@ -42,7 +42,7 @@ LEVELS = ("Basis", "Verdieping")
 
 def make_file(rows: int, path: Path) -> None:
     """A file like an admin's: Dutch names, some infixes, phones, 10 % existing addresses."""
-    from huddle.csvio.columns import TEMPLATE_COLUMNS
+    from huddle.pipeline.columns import TEMPLATE_COLUMNS
     from huddle.demo import FIRST_NAMES, INFIXES, LAST_NAMES, ORGANISATIONS
 
     rng = random.Random(rows)
@@ -104,14 +104,15 @@ def _seed(app, rows: int) -> None:
 
 def measure_stage(path: Path, db_file: Path, rows: int) -> float:
     from huddle.extensions import db
-    from huddle.importing import create_run, preview_rows
+    from huddle.imports.drafts import create_draft
+    from huddle.imports.preview import preview_rows
 
     app = _app(db_file)
     _seed(app, rows)
     data = path.read_bytes()
     with app.app_context(), PeakMemory() as memory:
         t0 = time.perf_counter()
-        run = create_run(path.name, data, admin=None)
+        run = create_draft(path.name, data, admin=None)
         page, _ = preview_rows(run, "all", 1)
         seconds = time.perf_counter() - t0
         assert run.rows_total == rows and len(page) == min(50, rows), run.status
@@ -123,7 +124,7 @@ def measure_apply(path: Path, db_file: Path, rows: int) -> float:
     from sqlalchemy import func, select
 
     from huddle.extensions import db
-    from huddle.importing import apply_import
+    from huddle.imports.applying import apply_import
     from huddle.models import ImportFile, ImportRun, Level, User
 
     app = _app(db_file)
@@ -220,7 +221,7 @@ def measure_baseline(path: Path, db_file: Path, rows: int) -> float:
 def measure_reading(path: Path) -> dict[str, float]:
     """Reading alone, best of three, in this process: a bare csv.reader; our reader told the
     encoding and separator; our reader detecting them (what an upload does)."""
-    from huddle.csvio.reading import ReadOptions, open_table
+    from huddle.pipeline.reading import ReadOptions, open_table
 
     data = path.read_bytes()
 

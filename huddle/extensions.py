@@ -1,4 +1,5 @@
-"""Flask extensions, created here unbound and attached to the app in ``create_app``."""
+"""Flask extensions, created here unbound and attached to the app in ``create_app``; and the
+settings every SQLite connection gets."""
 
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -6,11 +7,14 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
+    """The models' base."""
+
     # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
     metadata = MetaData(
         naming_convention={
@@ -29,3 +33,16 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 htmx = Htmx()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite settings, per connection: enforce ON DELETE CASCADE; WAL, so that pages keep
+    reading while an import writes; and a page cache large enough for bulk imports."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MB
+        cursor.close()

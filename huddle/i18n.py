@@ -22,7 +22,7 @@ from flask_babel import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .csvio import messages
+from .pipeline import messages
 
 LANGUAGES = {"en": "English", "nl": "Nederlands"}
 DEFAULT_LANGUAGE = "en"
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         format_datetime(value, "d MMM y HH:mm") if value else ""
     )
     app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMM y") if value else ""
+    app.jinja_env.filters["filesize"] = format_filesize
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or DEFAULT_LANGUAGE)
     app.jinja_env.globals["status_label"] = status_label
@@ -65,6 +66,15 @@ def ngettext(singular: str, plural: str, n: int, **values) -> str:
     count as the language writes it ("1,200" in English, "1.200" in Dutch)."""
     text = get_translations().ngettext(singular, plural, n)
     return text % {"num": format_decimal(n), **values}
+
+
+def format_filesize(size: int) -> str:
+    """A file's size in bytes, KB or MB, with the numbers as the language writes them."""
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    if size < 1024 * 1024:
+        return f"{format_decimal(round(size / 1024))} KB"
+    return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
 
 
 def language_of(user) -> str:

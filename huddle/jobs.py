@@ -1,23 +1,36 @@
-"""Entry points for the background worker. Thin: load what the job is about, call a service.
+"""What the background worker runs. Each job takes ids, loads what it is about, and calls the
+services; the mail jobs hand ``huddle.mail`` its letters with their links and attachments.
 
-Jobs take ids, not objects: the worker reads the current state from the database.
+This is the only module that joins the services and the mail, and nothing imports it: jobs
+are queued by their dotted names (``queue.enqueue("huddle.jobs.run_import", id)``).
 """
 
 from __future__ import annotations
 
-from . import mailing, progress, queue
+from collections.abc import Iterator
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from . import mail, progress
+from .exports import service as exports
+from .exports.storage import read_file
 from .extensions import db
 from .i18n import in_language, language_of
-from .importing import apply_import
-from .mailing import send_set_password_link
-from .models import Export, ImportRun, ImportStatus, User
+from .imports import delivery
+from .imports.applying import apply_import
+from .imports.preview import problem_rows_csv
+from .models import Export, ExportStatus, ImportMail, ImportRun, ImportStatus, MailKind, User
+from .tokens import export_download_token, external_url, set_password_link
 
 
 def mail_set_password_link(user_id: int) -> str:
+    """Mail a user a single-use link to choose a (new) password."""
     user = db.session.get(User, user_id)
     if user is None:
         return "skipped: user no longer exists"
-    send_set_password_link(user)
+    hours = current_app.config["PASSWORD_LINK_MAX_AGE_HOURS"]
+    mail.send_one(mail.set_password_letter(user, link=set_password_link(user), hours=hours))
     return f"sent to {user.email}"
 
 
@@ -32,43 +45,98 @@ def run_import(import_id: int) -> str:
     # What it writes for the admin to read (problems, errors) is in the admin's language.
     with in_language(language_of(run.created_by)):
         run = apply_import(run, progress.reporter("import", run.id, run.rows_total))
-    queue_import_mails(run.id)
+    delivery.queue_import_mails(run.id)
     return f"import {run.status}"
 
 
-def queue_import_mails(import_id: int):
-    """Queue the sending of an import's mails: tried once and retried with growing pauses,
-    MAX_MAIL_ATTEMPTS times in all, after which the mails still unsent are marked failed."""
-    return queue.enqueue(send_import_mails, import_id, retries=mailing.MAX_MAIL_ATTEMPTS - 1)
-
-
-def send_import_mails(import_id: int) -> str:
-    """Send every mail the import still owes; each is marked sent as soon as it is, so a
-    retry never sends one twice."""
-    run = db.session.get(ImportRun, import_id)
-    with in_language(language_of(run.created_by if run else None)):
-        sent, failed = mailing.send_import_mails(import_id)
+def mail_import(import_id: int) -> str:
+    """Send every mail the import still owes. Raises when some could not be sent, so that RQ
+    tries again later; the mails already sent are not sent again."""
+    sent, failed = send_import_mails(import_id)
     if failed:
-        # Raising makes RQ retry later; the mails already sent are not sent again.
         raise RuntimeError(f"{failed} mail(s) of import {import_id} could not be sent")
     return f"sent {sent} mail(s)"
+
+
+def send_import_mails(import_id: int) -> tuple[int, int]:
+    """Send the import's pending mails over one connection; returns (sent, not sent).
+
+    Each mail is marked sent (and committed) right after the server accepts it, so a retry
+    never sends it twice. Every try counts, a server that cannot be reached included; a mail
+    still not sent after MAX_MAIL_ATTEMPTS tries is marked failed, for the admin to send
+    again from the import's page.
+    """
+    run = db.session.get(ImportRun, import_id)
+    pending = delivery.pending_mail_ids(import_id)
+    if run is None or not pending:
+        return 0, 0
+    # The reasons stored for the admin are in the admin's language.
+    with in_language(language_of(run.created_by)):
+        return _send_pending(run, pending)
+
+
+def _send_pending(run: ImportRun, pending: list[int]) -> tuple[int, int]:
+    sent = failed = 0
+    try:
+        for record, error in mail.send(_import_letters(run, pending)):
+            if error is None:
+                delivery.mark_sent(record)
+                sent += 1
+            else:
+                delivery.count_failed_try(record, error)
+                failed += 1
+            db.session.commit()
+    except mail.MailServerUnreachable as exc:
+        # A failed try for every mail not sent.
+        db.session.rollback()
+        unsent = delivery.still_pending(pending)
+        for record in unsent:
+            delivery.count_failed_try(record, _("Mail server unreachable: %(error)s", error=exc))
+        db.session.commit()
+        return sent, len(unsent)
+    return sent, failed
+
+
+def _import_letters(run: ImportRun, pending: list[int]) -> Iterator[tuple[ImportMail, mail.Letter]]:
+    """Each pending mail with its letter, composed when it is its turn to go."""
+    for mail_id in pending:
+        record = db.session.get(ImportMail, mail_id)
+        user = db.session.get(User, record.user_id)
+        yield record, _import_letter(record, user, run)
+
+
+def _import_letter(record: ImportMail, user: User, run: ImportRun) -> mail.Letter:
+    if record.kind == MailKind.WELCOME:
+        levels = [level.name for level in user.levels]
+        return mail.welcome_letter(user, link=set_password_link(user), levels=levels)
+    if record.kind == MailKind.UPDATED:
+        login = external_url("auth.login")
+        return mail.updated_letter(user, levels_gained=record.levels_gained, login=login)
+    link = external_url("imports.detail", public_id=run.public_id)
+    return mail.import_report_letter(user, run, link=link, attachment=_problem_rows(run, user))
+
+
+def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:
+    """The rows a finished import skipped, as a file to fix and import again."""
+    if run.status != ImportStatus.DONE or not run.invalid_count:
+        return None
+    with in_language(language_of(admin)):
+        data = problem_rows_csv(run).encode("utf-8")
+    return mail.Attachment(f"problem-rows-{run.public_id[:8]}.csv", "text/csv", data)
 
 
 def run_export(export_id: int) -> str:
     """Write an export's file, then queue the mail to the admin. Old files are cleaned up
     first, so a busy site needs no separate schedule for that."""
-    from .exporting import cleanup_expired
-    from .exporting import run_export as write_and_keep
-
-    cleanup_expired()
+    exports.cleanup_expired()
     export = db.session.get(Export, export_id)
     if export is None:
         return "skipped: export no longer exists"
     with in_language(language_of(export.created_by)):
-        export = write_and_keep(
+        export = exports.run_export(
             export, progress.reporter("export", export.id, export.expected_count)
         )
-    queue.enqueue(mail_export, export.id)
+    exports.queue_export_mail(export)
     return f"export {export.status}: {export.user_count} users"
 
 
@@ -78,4 +146,27 @@ def mail_export(export_id: int) -> str:
     export = db.session.get(Export, export_id)
     if export is None:
         return "skipped: export no longer exists"
-    return "sent" if mailing.send_export_mail(export) else "nothing to send"
+    admin = db.session.get(User, export.created_by_id) if export.created_by_id else None
+    if admin is None or not exports.owes_mail(export):
+        return "nothing to send"
+    mail.send_one(_export_letter(export, admin))
+    exports.mark_mailed(export)
+    return "sent"
+
+
+def _export_letter(export: Export, admin: User) -> mail.Letter:
+    link = attachment = None
+    if export.status == ExportStatus.DONE:
+        if exports.fits_in_mail(export):
+            data = read_file(export.id)
+            attachment = mail.Attachment(export.filename, exports.media_type(export), data)
+        else:
+            link = external_url("exports.link", token=export_download_token(export))
+    return mail.export_letter(
+        admin,
+        export,
+        exports_page=external_url("exports.index"),
+        keep_days=exports.keep_days(),
+        link=link,
+        attachment=attachment,
+    )

@@ -20,8 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .csvio.columns import MAX_LENGTH
 from .extensions import db
+from .pipeline.columns import MAX_LENGTH
 
 
 def utcnow() -> datetime:
@@ -204,13 +204,6 @@ class ImportFile(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class RowAction(enum.StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-    SKIP = "skip"  # the row has problems and is not imported
-
-
 class ImportRow(db.Model):
     """A row of an import as checked: the preview before the import, the outcome after."""
 
@@ -237,9 +230,23 @@ class ImportRow(db.Model):
 
 
 class MailKind(enum.StrEnum):
-    WELCOME = "welcome"
-    UPDATED = "updated"
-    REPORT = "report"
+    """Which mail an import owes someone."""
+
+    WELCOME = "welcome"  # a new user: a link to choose a password
+    UPDATED = "updated"  # an existing user who gained levels
+    REPORT = "report"  # the admin who started the import: how it ended
+
+
+class MailStatus(enum.StrEnum):
+    """Where a mail an import owes is: waiting to be sent (again), sent, or given up on."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # after MAX_MAIL_ATTEMPTS tries; the admin can send it again
+
+
+# Tries of one mail before it is marked failed (the mail job's retries keep step with it).
+MAX_MAIL_ATTEMPTS = 5
 
 
 class ImportMail(db.Model):
@@ -251,7 +258,7 @@ class ImportMail(db.Model):
     import_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     levels_gained: Mapped[list] = mapped_column(JSON, default=list)

@@ -28,6 +28,7 @@ _embedded_servers: dict[tuple[int, str], redis.Redis] = {}
 
 
 def init_app(app: Flask) -> None:
+    """Register the queue's name with the app."""
     app.extensions["huddle_queue"] = {"queue": app.config["RQ_QUEUE"]}
 
 
@@ -81,10 +82,12 @@ def stop_embedded_server() -> None:
 
 
 def get_redis() -> redis.Redis:
+    """This app's Redis connection."""
     return connect(current_app.config)
 
 
 def get_queue() -> Queue:
+    """This app's RQ queue."""
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
@@ -114,19 +117,27 @@ def job_status(job_id: str) -> str | None:
         return None
 
 
+def job_lost(job_id: str) -> bool:
+    """Whether RQ has given up on the job (failed after its retries, stopped, canceled) or
+    forgotten it; False while it waits or runs, or when Redis cannot be asked."""
+    return job_status(job_id) in ("failed", "stopped", "canceled", "missing")
+
+
 # Pauses before each retry of a failed job: soon at first, then further apart (≈ 36 min).
 RETRY_BACKOFF = (10, 60, 300, 1800)
 
 
-def enqueue(func, *args, retries: int = 3, **kwargs):
-    """Put ``func(*args, **kwargs)`` on the queue, retried up to ``retries`` times with
-    growing pauses (RETRY_BACKOFF) when it raises.
+def enqueue(job: str, *args, retries: int = 3, **kwargs):
+    """Put the job ``job(*args, **kwargs)`` on the queue, retried up to ``retries`` times with
+    growing pauses (RETRY_BACKOFF) when it raises. ``job`` is a dotted name in ``huddle.jobs``
+    ("huddle.jobs.run_import"), so that what queues a job need not import the jobs; its
+    arguments are ids.
 
     Raises ``QueueUnavailable`` when Redis cannot be reached, so callers can tell the admin.
     """
     retry = Retry(max=retries, interval=list(RETRY_BACKOFF[:retries])) if retries else None
     try:
-        return get_queue().enqueue(func, *args, retry=retry, **kwargs)
+        return get_queue().enqueue(job, *args, retry=retry, **kwargs)
     except REDIS_DOWN as exc:
         raise QueueUnavailable(str(exc)) from exc
 
@@ -150,6 +161,7 @@ class AppSimpleWorker(_AppContextMixin, SimpleWorker):
 
 
 def make_worker(app: Flask, *, simple: bool = False) -> Worker:
+    """A worker on the app's queue: forking (production) or ``simple`` (in this process)."""
     cls = AppSimpleWorker if simple else AppWorker
     worker = cls([app.config["RQ_QUEUE"]], connection=connect(app.config))
     worker.app = app

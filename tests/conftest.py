@@ -1,12 +1,16 @@
 """Fixtures with real parts: a migrated database (SQLite, or PostgreSQL when DATABASE_URL points
-at one), the embedded Redis (or REDIS_URL), and an SMTP server on a free loopback port."""
+at one), the embedded Redis (or REDIS_URL), an SMTP server on a free loopback port, and a real
+``flask worker`` process. The helpers the tests call are in helpers.py.
+
+Without Chromium the browser tests (tests/browser/) are left out, with one line saying so;
+under CI (CI=true) they are required."""
 
 from __future__ import annotations
 
 import contextvars
 import os
-import re
-import time
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,10 +23,41 @@ from huddle.config import database_url
 from huddle.extensions import db
 from huddle.models import Export, Level, User, UserLevel
 
-from .processes import free_port
+from .helpers import (
+    ADMIN_PASSWORD,
+    CHROMIUM,
+    MEMBER_PASSWORD,
+    ROOT,
+    csrf_token,
+    free_port,
+    log_in,
+    make_user,
+    worker_env,
+)
 
-ADMIN_PASSWORD = "correct horse battery"
-MEMBER_PASSWORD = "member password 1"
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a machine without Chromium (and not under CI), leave the browser tests out."""
+    if Path(CHROMIUM).exists() or os.environ.get("CI") == "true":
+        return
+    left_out = [item for item in items if BROWSER_TESTS in Path(item.path).parents]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
+        config.browser_tests_left_out = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The one line that says the browser tests were left out, and how to get them."""
+    count = getattr(config, "browser_tests_left_out", 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} browser tests skipped: no Chromium at {CHROMIUM}. "
+            "Install it (apt-get install chromium) to run them; under CI they are required.",
+            yellow=True,
+        )
 
 
 def _test_database_url(instance: Path) -> str:
@@ -115,21 +150,6 @@ def app_ctx(app):
         db.session.remove()
 
 
-def make_user(email: str, *, password: str | None = None, admin: bool = False, **fields) -> User:
-    user = User(
-        email=email,
-        first_name=fields.pop("first_name", "Test"),
-        last_name=fields.pop("last_name", "User"),
-        is_admin=admin,
-        **fields,
-    )
-    if password:
-        user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
 @pytest.fixture
 def admin(app_ctx) -> User:
     return make_user("admin@example.org", password=ADMIN_PASSWORD, admin=True, first_name="Ada")
@@ -138,22 +158,6 @@ def admin(app_ctx) -> User:
 @pytest.fixture
 def member(app_ctx) -> User:
     return make_user("member@example.org", password=MEMBER_PASSWORD, first_name="Mo")
-
-
-_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a page as a browser would."""
-    html = client.get(path).get_data(as_text=True)
-    match = _TOKEN.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def log_in(client, email: str, password: str):
-    token = csrf_token(client)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 @pytest.fixture
@@ -172,21 +176,19 @@ def member_client(app, member):
     return client
 
 
-def run_worker(app) -> None:
-    """Run every queued job in this process, as a real RQ worker on the real Redis."""
-    queue.make_worker(app, simple=True).work(burst=True)
-
-
-def wait_for_mail(outbox: Path, count: int = 1, timeout: float = 5.0):
-    """The messages the SMTP sink received, once there are ``count`` of them."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        messages = devmail.list_messages(outbox)
-        if len(messages) >= count:
-            return messages
-        time.sleep(0.05)
-    raise AssertionError(f"expected {count} mail(s), the SMTP server got {len(messages)}")
-
-
-# The browser harness's fixtures (tests/browser.py), registered once for every test module.
-from .browser import browser, live_server, page, worker_process  # noqa: E402,F401
+@pytest.fixture
+def worker_process(app, smtp_sink):
+    """A real `flask worker` process on the test's database, Redis and SMTP server."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env=worker_env(app, smtp_sink),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()

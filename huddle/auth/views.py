@@ -2,18 +2,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import jobs, queue
+from .. import queue
 from ..extensions import db
 from ..i18n import LANGUAGES, ngettext
 from ..models import User, normalise_email
 from ..tokens import LinkExpired, user_for_set_password_token
-from . import bp, throttle
+from . import throttle
 from .forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+
+bp = Blueprint("auth", __name__)
 
 
 def _home_for(user: User) -> str:
@@ -80,7 +82,7 @@ def forgot_password():
         user = _user_by_email(form.email.data)
         try:
             if user is not None:
-                queue.enqueue(jobs.mail_set_password_link, user.id)
+                queue.enqueue("huddle.jobs.mail_set_password_link", user.id)
             else:
                 queue.check_available()  # so the answer does not tell who has an account
         except queue.QueueUnavailable:

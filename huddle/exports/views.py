@@ -1,6 +1,10 @@
+"""Exports on the web: asking for one from Users > Manage (its status polled in place), the
+admin's list of exports, and the file's download, from the list or from the mail's link."""
+
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -14,16 +18,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import progress, queue
-from ..exporting import ExportLinkError, describe_selection, export_for_token, start_export
-from ..exporting.running import MEDIA_TYPES, expires_at, keep_days
-from ..exporting.selection import SelectionError, matching, ticked
-from ..exporting.storage import iter_file
+from .. import htmx, progress, queue
 from ..extensions import db
 from ..i18n import ngettext
 from ..models import Export, ExportFormat, ExportStatus
 from ..users.listing import UserQuery
-from . import bp
+from .selection import SelectionError, describe_selection, matching, ticked
+from .service import (
+    MEDIA_TYPES,
+    ExportLinkError,
+    expires_at,
+    export_for_token,
+    exports_of,
+    keep_days,
+    start_export,
+)
+from .storage import iter_file
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
 def _own_export_or_404(public_id: str) -> Export:
@@ -47,7 +59,7 @@ def _status(export: Export, status: int = 200, **context):
 
 
 def _refused(message: str, status: int):
-    if request.htmx:
+    if htmx.is_htmx():
         return _status(None, status, error=message)
     flash(message, "error")
     return redirect(url_for("users.manage"))
@@ -77,7 +89,7 @@ def create():
             ),
             503,
         )
-    if request.htmx:
+    if htmx.is_htmx():
         return _status(export, started=True)
     flash(
         ngettext(
@@ -92,17 +104,14 @@ def create():
 
 @bp.get("/<public_id>/status")
 def status(public_id: str):
+    """The export's progress, or its download once it is done (polled by htmx)."""
     return _status(_own_export_or_404(public_id))
 
 
 @bp.get("")
 def index():
-    exports = db.session.scalars(
-        select(Export)
-        .where(Export.created_by_id == current_user.id)
-        .order_by(Export.created_at.desc(), Export.id.desc())
-        .limit(100)
-    ).all()
+    """The admin's own exports, newest first, while their files are kept."""
+    exports = exports_of(current_user)
     running = {e.id: progress.read("export", e.id) for e in exports if not e.is_finished}
     return render_template(
         "exports/index.html",
@@ -126,6 +135,7 @@ def _file_response(export: Export) -> Response:
 
 @bp.get("/<public_id>/download")
 def download(public_id: str):
+    """The file of one of the admin's own exports."""
     export = _own_export_or_404(public_id)
     if export.status != ExportStatus.DONE:
         message = (

@@ -1,8 +1,13 @@
-"""The import wizard (template, upload & check, levels, mails, confirm), the import's own page
-with its progress and outcome, and the history of imports."""
+"""The whole import feature, web on top and services below.
 
-from flask import Blueprint
-
-bp = Blueprint("imports", __name__, url_prefix="/imports")
-
-from . import history, views  # noqa: E402,F401  (register the routes)
+views.py     the wizard's steps (template, upload & preview, levels, mails, confirm)
+pages.py     an import's own page (progress, outcome, mails) and the history
+forms.py     the wizard's forms
+drafts.py    a draft import and what each step does to it; creating and starting one
+preview.py   every row checked and planned before the import, fixes checked again
+summary.py   the confirm sentence, the mails it would send, outcome rows, history
+lookups.py   what an import reads from the database (users by address, levels)
+batches.py   the fast path: rows planned where they are checked, written in bulk
+applying.py  the import itself, in one transaction; noticing a lost job
+delivery.py  the mails an import owes: their records, and how they stand
+"""

@@ -1,38 +1,48 @@
+"""The import wizard on the web: template, upload & preview, levels, mails, confirm.
+
+Each step is a partial that htmx swaps into the wizard (``_wizard.html``), or the same partial
+on a page of its own for a plain request. The views only read the request, call a service
+(``drafts``, ``preview``, ``summary``) and render.
+"""
+
 from __future__ import annotations
 
 import io
 import re
 from functools import wraps
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from htmx_flask import make_response
 from sqlalchemy import select
 
-from .. import queue
-from ..csvio.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
-from ..csvio.encodings import ENCODINGS
-from ..csvio.reading import SEPARATORS, ReadOptions
-from ..csvio.writing import template_csv
-from ..csvio.xlsx import write_xlsx
-from ..exporting.running import MEDIA_TYPES
+from .. import htmx, mail, queue
+from ..exports.service import MEDIA_TYPES
 from ..extensions import db
 from ..i18n import in_language, language_of
-from ..importing import create_run, fix_cell, preview_rows, problem_rows_csv, stage, wizard
-from ..importing.staging import PREVIEW_TABS, chosen_level_names
 from ..levels.service import levels_with_counts
-from ..mailing import external_url
-from ..models import ImportRun, ImportStatus, User
-from . import bp
+from ..models import ImportRun, ImportStatus
+from ..pipeline.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
+from ..pipeline.encodings import ENCODINGS
+from ..pipeline.reading import SEPARATORS, ReadOptions
+from ..pipeline.writing import template_csv
+from ..pipeline.xlsx import write_xlsx
+from ..tokens import external_url
+from . import drafts, summary
 from .forms import MailOptionsForm, UploadForm
+from .lookups import chosen_level_names
+from .preview import PREVIEW_TABS, fix_cell, preview_rows, problem_rows_csv
 
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+STEPS = ("template", "preview", "levels", "mails", "confirm")
 PER_PAGE = 50
 
 
-def run_or_404(public_id: str) -> ImportRun:
+def import_or_404(public_id: str) -> ImportRun:
+    """The import with this public id, or a 404."""
     run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
     return run or abort(404)
 
@@ -43,7 +53,7 @@ def draft_step(view):
 
     @wraps(view)
     def wrapper(public_id: str, **kwargs):
-        run = run_or_404(public_id)
+        run = import_or_404(public_id)
         if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
             return _go(url_for(".detail", public_id=run.public_id))
         return view(run, **kwargs)
@@ -53,17 +63,13 @@ def draft_step(view):
 
 def _go(url: str):
     """Move to another step: an htmx swap keeps the dialog, a plain request redirects."""
-    if request.htmx:
-        return make_response("", location={"path": url, "target": "#wizard", "swap": "outerHTML"})
-    return redirect(url)
+    return htmx.go(url, target="#wizard")
 
 
 def _step(template: str, step: str, status: int = 200, **context):
     """A wizard step: only the step when htmx asks, else the step on a page of its own."""
-    context.update(step=step, steps=wizard.STEPS)
-    if request.htmx and not request.htmx.history_restore_request:
-        return render_template(f"imports/{template}", **context), status
-    return render_template("imports/step_page.html", step_template=template, **context), status
+    context.update(step=step, steps=STEPS, step_template=template)
+    return htmx.fragment_or_page(f"imports/{template}", "imports/step_page.html", status, **context)
 
 
 def _template_language() -> str:
@@ -72,56 +78,61 @@ def _template_language() -> str:
     return language if language in TEMPLATE_TITLES else "en"
 
 
+def _attachment(body, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @bp.get("/template.csv")
 def template():
-    return Response(
-        template_csv(_template_language()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="huddle-users-template.csv"'},
-    )
+    """The empty template as a CSV file, titles in the reader's language (or ?lang=)."""
+    csv = template_csv(_template_language())
+    return _attachment(csv, "text/csv", "huddle-users-template.csv")
 
 
 @bp.get("/template.xlsx")
 def template_xlsx():
+    """The empty template as an Excel workbook."""
     out = io.BytesIO()
     write_xlsx([], out, header=TEMPLATE_TITLES[_template_language()])
-    return Response(
-        out.getvalue(),
-        mimetype=MEDIA_TYPES["xlsx"],
-        headers={"Content-Disposition": 'attachment; filename="huddle-users-template.xlsx"'},
-    )
+    return _attachment(out.getvalue(), MEDIA_TYPES["xlsx"], "huddle-users-template.xlsx")
 
 
 @bp.get("/new")
 def new():
+    """Step 1: the template."""
     return _step("_step_template.html", "template", columns=TEMPLATE_COLUMNS)
 
 
 @bp.route("/new/upload", methods=["GET", "POST"])
 def upload():
+    """Step 2 without a file yet: the upload form; a file sent becomes a draft import."""
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        run = create_run(upload.filename or "upload.csv", upload.read(), admin=current_user)
-        return _go(url_for(".check", public_id=run.public_id))
-    return _step("_step_upload.html", "upload", 422 if form.errors else 200, form=form, run=None)
+        run = drafts.create_draft(
+            upload.filename or "upload.csv", upload.read(), admin=current_user
+        )
+        return _go(url_for(".preview", public_id=run.public_id))
+    status = 422 if form.errors else 200
+    return _step("_step_preview.html", "preview", status, form=form, run=None)
 
 
 @bp.route("/<public_id>/check", methods=["GET", "POST"])
 @draft_step
-def check(run: ImportRun):
+def preview(run: ImportRun):
     """Step 2 with a file: the preview (or why the file cannot be read), and a new upload."""
     form = UploadForm()
     if form.validate_on_submit():
         # Another file for the same import: the levels and mail options stay.
         upload = form.file.data
-        replacement = create_run(upload.filename or "upload.csv", upload.read(), admin=current_user)
-        replacement.level_ids = run.level_ids
-        replacement.notify_new, replacement.notify_existing = run.notify_new, run.notify_existing
-        db.session.delete(run)
-        wizard.set_levels(replacement, replacement.level_ids)
-        return _go(url_for(".check", public_id=replacement.public_id))
-    return _step("_step_upload.html", "upload", form=form, run=run, **_preview(run))
+        name = upload.filename or "upload.csv"
+        replacement = drafts.replace_file(run, name, upload.read(), admin=current_user)
+        return _go(url_for(".preview", public_id=replacement.public_id))
+    return _step("_step_preview.html", "preview", form=form, run=run, **_preview(run))
 
 
 @bp.post("/<public_id>/read-as")
@@ -131,10 +142,8 @@ def read_as(run: ImportRun):
     chosen = ReadOptions.from_dict(request.form.to_dict())
     if chosen.encoding not in (None, *ENCODINGS):
         abort(400)
-    run.read_options = chosen.to_dict()
-    stage(run)
-    db.session.commit()
-    return _go(url_for(".check", public_id=run.public_id))
+    drafts.read_as(run, chosen)
+    return _go(url_for(".preview", public_id=run.public_id))
 
 
 @bp.post("/<public_id>/columns")
@@ -142,11 +151,11 @@ def read_as(run: ImportRun):
 def map_columns(run: ImportRun):
     """The mapping step: which of the file's columns hold the required ones."""
     chosen = {column: request.form.get(f"map-{column}", "") for column in REQUIRED_COLUMNS}
-    problems = wizard.map_columns(run, current_user, chosen)
+    problems = drafts.map_columns(run, current_user, chosen)
     if problems:
         return _step(
-            "_step_upload.html",
-            "upload",
+            "_step_preview.html",
+            "preview",
             422,
             form=UploadForm(),
             run=run,
@@ -154,7 +163,7 @@ def map_columns(run: ImportRun):
             mapping_chosen=chosen,
             **_preview(run),
         )
-    return _go(url_for(".check", public_id=run.public_id))
+    return _go(url_for(".preview", public_id=run.public_id))
 
 
 def _preview(run: ImportRun) -> dict:
@@ -175,7 +184,8 @@ def _preview(run: ImportRun) -> dict:
 
 @bp.get("/<public_id>/rows")
 def rows(public_id: str):
-    run = run_or_404(public_id)
+    """One page of the preview's table, in one tab (htmx swaps it into the preview)."""
+    run = import_or_404(public_id)
     return render_template("imports/_preview_table.html", run=run, **_preview(run))
 
 
@@ -195,23 +205,21 @@ def fix(run: ImportRun, line: int):
 
 @bp.get("/<public_id>/problems.csv")
 def problems(public_id: str):
-    run = run_or_404(public_id)
+    """The rows that would be skipped, as a file to fix in a spreadsheet and upload again."""
+    run = import_or_404(public_id)
     # The name comes from the admin's upload: keep only characters safe in a header.
     name = re.sub(r"[^\w.-]+", "_", run.filename.rsplit(".", 1)[0])[:80] or "import"
-    return Response(
-        problem_rows_csv(run),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}-problem-rows.csv"'},
-    )
+    return _attachment(problem_rows_csv(run), "text/csv", f"{name}-problem-rows.csv")
 
 
 @bp.route("/<public_id>/levels", methods=["GET", "POST"])
 @draft_step
 def levels(run: ImportRun):
+    """Step 3: the levels every user of the file gets."""
     form = FlaskForm()
     if form.validate_on_submit():
         ids = [int(value) for value in request.form.getlist("level_ids") if value.isdigit()]
-        wizard.set_levels(run, ids)
+        drafts.set_levels(run, ids)
         return _go(url_for(".mails", public_id=run.public_id))
     return _step("_step_levels.html", "levels", form=form, run=run, levels=levels_with_counts())
 
@@ -219,9 +227,10 @@ def levels(run: ImportRun):
 @bp.route("/<public_id>/mails", methods=["GET", "POST"])
 @draft_step
 def mails(run: ImportRun):
+    """Step 4: which mails go out, with samples as the file's first user would get them."""
     form = MailOptionsForm(obj=run)
     if form.validate_on_submit():
-        wizard.set_mail_options(
+        drafts.set_mail_options(
             run, notify_new=form.notify_new.data, notify_existing=form.notify_existing.data
         )
         return _go(url_for(".confirm", public_id=run.public_id))
@@ -230,70 +239,49 @@ def mails(run: ImportRun):
 
 def _sample_mails(run: ImportRun) -> dict:
     """The text of each mail as the first user of the file would get it."""
-    row = wizard.first_row(run)
-    if row is None:
+    person = summary.first_person(run)
+    if person is None:
         return {}
-    values = row.values
-    person = User(
-        email=row.email,
-        first_name=values.get("first_name", "").strip(),
-        last_name=values.get("last_name", "").strip(),
-        language=values.get("language", "").strip(),
-    )
     levels = chosen_level_names(run)
-    login = external_url("auth.login")
     with in_language(language_of(person)):  # as the user will read them
-        return {
-            "email": row.email,
-            "welcome": render_template(
-                "mail/import_welcome.txt",
-                user=person,
-                link="https://…/set-password/…",
-                levels=levels,
-            ),
-            "updated": render_template(
-                "mail/import_updated.txt",
-                user=person,
-                levels_gained=levels or [_("(the new levels)")],
-                login=login,
-            ),
-        }
+        welcome = mail.welcome_letter(person, link="https://…/set-password/…", levels=levels)
+        updated = mail.updated_letter(
+            person,
+            levels_gained=levels or [_("(the new levels)")],
+            login=external_url("auth.login"),
+        )
+    return {
+        "email": person.email,
+        "welcome": mail.text_of(welcome),
+        "updated": mail.text_of(updated),
+    }
 
 
 @bp.route("/<public_id>/confirm", methods=["GET", "POST"])
 @draft_step
 def confirm(run: ImportRun):
+    """Step 5: what the import will do, in one sentence, and Start import."""
     form = FlaskForm()
+    status = 200
     if form.validate_on_submit():
         try:
-            wizard.start(run)
+            drafts.start(run)
         except queue.QueueUnavailable:
-            flash(
-                _(
-                    "The background queue is unavailable. Your import is saved: try again in "
-                    "a moment."
-                ),
-                "error",
+            message = _(
+                "The background queue is unavailable. Your import is saved: try again in a moment."
             )
-            return _step(
-                "_step_confirm.html",
-                "confirm",
-                503,
-                form=form,
-                run=run,
-                sentence=wizard.summary_sentence(run),
-            )
-        page = url_for(".detail", public_id=run.public_id)
-        return make_response("", redirect=page) if request.htmx else redirect(page)
-    return _step(
-        "_step_confirm.html", "confirm", form=form, run=run, sentence=wizard.summary_sentence(run)
-    )
+            flash(message, "error")
+            status = 503
+        else:
+            return htmx.leave(url_for(".detail", public_id=run.public_id))
+    sentence = summary.summary_sentence(run)
+    return _step("_step_confirm.html", "confirm", status, form=form, run=run, sentence=sentence)
 
 
 @bp.post("/<public_id>/discard")
 @draft_step
 def discard(run: ImportRun):
-    db.session.delete(run)
-    db.session.commit()
+    """Delete the draft import (its file and preview) and go back to the users."""
+    drafts.discard(run)
     flash(_("The draft import was deleted."), "info")
-    return redirect(url_for("users.manage"))
+    return htmx.leave(url_for("users.manage"))

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from ..csvio.columns import LEVEL_SEPARATOR
 from ..extensions import db
 from ..models import Level, UserLevel
+from ..pipeline.columns import LEVEL_SEPARATOR
 
 NAME_MAX = Level.name.property.columns[0].type.length
 

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..extensions import db
 from ..i18n import ngettext
 from ..models import Level
-from . import bp, service
+from . import service
 from .forms import LevelForm
+
+bp = Blueprint("levels", __name__)
 
 
 def _level_or_404(level_id: int) -> Level:

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, current_app, make_response, render_template, send_file
+from flask import Blueprint, abort, current_app, make_response, render_template, send_file
 
 from .. import devmail
 from ..security import MAIL_PREVIEW_POLICY
-from . import bp, health
+from . import health
+
+bp = Blueprint("system", __name__)
 
 
 @bp.get("/system")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..csvio.columns import USER_COLUMNS
 from ..extensions import db
 from ..models import GrantSource, Level, User, UserLevel, normalise_email
+from ..pipeline.columns import USER_COLUMNS
 
 # An admin edits the same fields an import fills.
 EDITABLE_FIELDS = USER_COLUMNS

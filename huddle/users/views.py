@@ -1,40 +1,42 @@
+"""Users > Manage (the list, searched and filtered page by page) and one user's page, where
+an admin edits their fields and levels by hand."""
+
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from .. import progress
-from ..exporting import running as exports
+from .. import htmx, progress
+from ..exports import service as exports
 from ..extensions import db
-from ..importing import wizard
+from ..imports.drafts import drafts_of
 from ..levels.service import all_levels
 from ..models import Level, User
-from . import bp, service
+from . import service
 from .forms import AddLevelForm, UserForm
 from .listing import UserQuery, list_users
 
-
-def _wants_fragment() -> bool:
-    """An htmx request for a part of the page (a history restore needs the whole page)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
+bp = Blueprint("users", __name__)
 
 
 @bp.get("/")
 def index():
+    """The start page is Users > Manage."""
     return redirect(url_for("users.manage"))
 
 
 @bp.get("/users")
 def manage():
+    """The list of users; htmx asks for the table alone when searching or paging."""
     query = UserQuery.from_args(request.args)
     per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 10), 200)
     page = list_users(query, per_page=per_page)
     context = {"query": query, "page": page, "levels": all_levels()}
-    if _wants_fragment():
+    if htmx.wants_fragment():
         return render_template("users/_users_table.html", **context)
-    context["drafts"] = wizard.drafts_of(current_user)
+    context["drafts"] = drafts_of(current_user)
     context["export"] = exports.recent_export(current_user)
     if context["export"]:
         context["export_progress"] = progress.read("export", context["export"].id)
@@ -68,6 +70,7 @@ def _render_levels(user: User, status: int = 200):
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def detail(user_id: int):
+    """One user: their fields (editable) and their levels."""
     user = _user_or_404(user_id)
     form = UserForm(obj=user)
     status = 200
@@ -97,6 +100,7 @@ def detail(user_id: int):
 
 @bp.post("/users/<int:user_id>/levels")
 def add_level(user_id: int):
+    """Give the user a level by hand."""
     user = _user_or_404(user_id)
     form = _level_form(user)
     if not form.validate_on_submit():
@@ -104,13 +108,18 @@ def add_level(user_id: int):
     level = db.session.get(Level, form.level_id.data) or abort(404)
     service.grant_level(user, level, admin=current_user)
     db.session.refresh(user)
-    return _render_levels(user) if request.htmx else redirect(url_for(".detail", user_id=user_id))
+    if htmx.is_htmx():
+        return _render_levels(user)
+    return redirect(url_for(".detail", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/levels/<int:level_id>/remove")
 def remove_level(user_id: int, level_id: int):
+    """Take a level away from the user."""
     user = _user_or_404(user_id)
     level = db.session.get(Level, level_id) or abort(404)
     service.revoke_level(user, level)
     db.session.refresh(user)
-    return _render_levels(user) if request.htmx else redirect(url_for(".detail", user_id=user_id))
+    if htmx.is_htmx():
+        return _render_levels(user)
+    return redirect(url_for(".detail", user_id=user_id))

@@ -1,0 +1,130 @@
+"""Running an import: check the file once more and apply it in one transaction, in bulk; and
+noticing an import whose job was lost.
+
+Nothing is half-imported: every row is written inside one transaction that also marks the run
+done, so a failure (or a killed worker) leaves the database as it was. Existing users are
+matched by normalised e-mail address; levels are only ever added; a blank cell never clears a
+stored value; ``is_admin`` and passwords are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import queue
+from ..extensions import db
+from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, MailStatus, utcnow
+from ..pipeline.problems import FileProblem
+from ..pipeline.reading import ReadOptions, open_table
+from . import batches
+from .lookups import chosen_level_names, stored_lines
+from .preview import recount
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+class ImportAlreadyRan(Exception):
+    """The run is not waiting to be applied (it is done, failed or rejected)."""
+
+
+def apply_import(run: ImportRun, progress: Progress | None = None) -> ImportRun:
+    """Apply ``run``. Returns it done, or failed with the reason in ``run.error``."""
+    if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
+        raise ImportAlreadyRan(run.status)
+    run.status = ImportStatus.RUNNING
+    run.started_at = utcnow()
+    run.error = ""
+    db.session.commit()  # the admin sees "running" while the rows are written
+    run_id = run.id
+    try:
+        try:
+            _apply(run, progress or (lambda done: None))
+        except IntegrityError:
+            # Another import created some of these users while this one ran (PostgreSQL
+            # lets both plan them as new; the second insert waits, then collides). Once
+            # more, from the start: now they exist, and are updated instead.
+            db.session.rollback()
+            log.warning("Import %s collided with another import; running it again", run_id)
+            run = db.session.get(ImportRun, run_id)
+            _apply(run, progress or (lambda done: None))
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("Import %s failed", run_id)
+        run = db.session.get(ImportRun, run_id)
+        run.status = ImportStatus.FAILED
+        run.error = _describe(exc)
+        run.finished_at = utcnow()
+        _owe_report(run)
+        db.session.commit()
+    return run
+
+
+def _owe_report(run: ImportRun) -> None:
+    """The admin who started the import is owed a report of how it ended. A run that ends a
+    second time (a retry after a failure) sends a new report, with the new outcome."""
+    if not run.created_by_id:
+        return
+    report = db.session.scalar(
+        select(ImportMail).where(
+            ImportMail.import_id == run.id,
+            ImportMail.user_id == run.created_by_id,
+            ImportMail.kind == MailKind.REPORT.value,
+        )
+    )
+    if report is None:
+        db.session.add(
+            ImportMail(import_id=run.id, user_id=run.created_by_id, kind=MailKind.REPORT)
+        )
+    else:
+        report.status, report.attempts, report.last_error = MailStatus.PENDING, 0, ""
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, FileProblem):
+        return str(exc)
+    # The database's own words are in the log; the admin gets the gist and what to do.
+    detail = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
+    return _(
+        "The database refused the import (%(error)s). Nothing was imported. Try again; if it "
+        "fails again, contact support with this message.",
+        error=f"{type(exc).__name__}: {detail}",
+    )
+
+
+def _apply(run: ImportRun, progress: Progress) -> None:
+    # Deleting first also takes SQLite's write lock before the rows are planned (batches.py).
+    db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
+    table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
+    setting = batches.Setting.for_run(run, chosen_level_names(run), outcome=True)
+    batches.write_all(
+        batches.planned_batches(table, setting), setting, stored_lines(run.id), progress
+    )
+    run.blank_lines = table.blank_lines
+    recount(run)
+    _owe_report(run)
+    run.status = ImportStatus.DONE
+    run.finished_at = utcnow()
+
+
+def notice_lost_job(run: ImportRun) -> None:
+    """A queued or running import whose job RQ gave up on (its process was killed, and so
+    was the retry) is marked failed, so that the admin sees it and can start it again."""
+    if run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING) or not run.job_id:
+        return
+    if not queue.job_lost(run.job_id):
+        return
+    run.status = ImportStatus.FAILED
+    run.error = _(
+        "The import stopped unexpectedly: the process running it was stopped (for example, "
+        "it ran out of memory) and the retry too. Nothing was imported. Start it again."
+    )
+    run.finished_at = utcnow()
+    db.session.commit()

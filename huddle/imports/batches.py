@@ -1,0 +1,375 @@
+"""An import's rows batch by batch: planned where they are checked, written where the
+transaction is.
+
+Checking and planning a row is Python work; writing it is the database's. For a large file
+both cores work: the helper process that checks the rows (``pipeline.streaming``) also plans each
+batch and sends only what to write: tuples ready for executemany (``BatchWrites``). The
+importing process writes them in its one transaction. A small file does the same in one
+process.
+
+The helper has no database (SQLite must not be used across a fork), so it plans every valid
+row as a new user and sends those rows along (``candidates``). The importing process looks
+their addresses up, in its own transaction, and plans again the few that exist
+(``settle_existing``). Likewise for addresses used twice: ``SeenAddresses`` knows the few rows
+that might repeat an earlier address; the helper sends them unplanned (``maybe_repeated``) and
+the importing process settles them against the rows it stored (``settle_repeated``).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
+
+from sqlalchemy import select
+
+from ..bulk import db_value, in_list, insert_many, update_many
+from ..extensions import db
+from ..models import GrantSource, ImportMail, ImportRow, Level, MailKind, MailStatus, User, utcnow
+from ..pipeline.columns import USER_COLUMNS
+from ..pipeline.duplicates import SeenAddresses, mark_duplicates
+from ..pipeline.planning import RowAction, RowPlan, plan_row
+from ..pipeline.reading import CsvTable
+from ..pipeline.streaming import as_tuples, check_in_batches, from_tuple
+from ..pipeline.validating import CheckedRow
+from .lookups import EarlierLines, known_levels, load_existing
+
+# The tuples written here are plain tuples, for speed (a named tuple costs several times as
+# much to make and to send between processes); their layouts are named by these columns, and
+# the positions read back by the constants below them.
+IMPORT_ROW_COLUMNS = (
+    "import_id",
+    "line",
+    "email",
+    "values",
+    "edited",
+    "action",
+    "problems",
+    "changes",
+    "gains_levels",
+)
+USER_INSERT_COLUMNS = (*USER_COLUMNS, "is_admin", "password_hash", "created_at", "updated_at")
+MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_error", "levels_gained")
+# A valid row planned as a new user, as it crosses from the helper: (line, values in
+# USER_COLUMNS order, level names, cells as JSON).
+CANDIDATE_FIELDS = ("line", "values", "levels", "cells")
+LINE_OF_IMPORT_ROW = IMPORT_ROW_COLUMNS.index("line")
+EMAIL_OF_USER = USER_COLUMNS.index("email")  # in a candidate's values and a new user's tuple
+user_values = itemgetter(*USER_COLUMNS)  # a user dict → its values, in USER_COLUMNS order
+NO_CELLS = "{}"  # the cells of a row an import's outcome does not keep
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every batch of one run shares. Values are in the database driver's form."""
+
+    import_id: int
+    chosen: tuple[str, ...]  # the levels picked for everyone
+    level_ids: dict[str, int]  # every level's id, by name
+    fixes: dict  # the admin's corrections from the preview, by line
+    outcome: bool  # True: import (users, levels, mails, outcome rows); False: the preview
+    now: object = None
+    booleans: tuple = (False, True)
+    notify_new: bool = False
+    notify_existing: bool = False
+    collect_names: bool = False  # collect names with accents (the encoding is uncertain)
+
+    @classmethod
+    def for_run(cls, run, chosen: Iterable[str], *, outcome: bool, **more) -> Setting:
+        levels = select(Level.name, Level.id)
+        if outcome:
+            # Levels are granted by id, joined in SQL: none may go while the import runs. (On
+            # PostgreSQL deleting one waits for the import to end; SQLite's single writer
+            # cannot delete one meanwhile anyway.)
+            levels = levels.with_for_update(read=True)
+        return cls(
+            import_id=run.id,
+            chosen=tuple(chosen),
+            level_ids=dict(db.session.execute(levels).all()),
+            fixes=dict(run.fixes),
+            outcome=outcome,
+            now=db_value(User.created_at, utcnow()),
+            booleans=(db_value(ImportRow.edited, False), db_value(ImportRow.edited, True)),
+            notify_new=run.notify_new,
+            notify_existing=run.notify_existing,
+            **more,
+        )
+
+
+@dataclass(slots=True)
+class BatchWrites:
+    """What one batch of rows writes, ready for executemany."""
+
+    lines: int = 0  # rows of the file this batch covers
+    new_users: list[tuple] = field(default_factory=list)  # in USER_INSERT_COLUMNS order
+    # The columns that change → (their new values..., updated_at, user id) per user.
+    field_updates: dict[tuple[str, ...], list[tuple]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    grants: dict[tuple[int, ...], list[str]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # level ids → the addresses of the users who gain them
+    import_rows: list[tuple] = field(default_factory=list)  # in IMPORT_ROW_COLUMNS order
+    welcome: list[str] = field(default_factory=list)  # addresses of new users to welcome
+    update_mails: list[tuple] = field(default_factory=list)  # in MAIL_COLUMNS order
+    # The valid rows planned as new users (some may exist), in CANDIDATE_FIELDS order.
+    candidates: list[tuple] = field(default_factory=list)
+    # Rows whose address may be on an earlier line, unplanned (``streaming.as_tuples``).
+    maybe_repeated: list[tuple] = field(default_factory=list)
+    accented_names: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=256)
+def _levels_only_changes(levels: tuple[str, ...]) -> str:
+    return json.dumps({"fields": {}, "levels": list(levels)}, ensure_ascii=False)
+
+
+def row_tuple(plan: RowPlan, setting: Setting) -> tuple:
+    """The ImportRow of a plan, in IMPORT_ROW_COLUMNS order with its JSON serialised. The
+    preview keeps every row's cells; an import's outcome only those of skipped rows (for the
+    problem-rows download)."""
+    row, action, booleans = plan.row, plan.action, setting.booleans
+    if plan.field_changes:
+        changes = json.dumps(plan.changes, ensure_ascii=False)
+    else:
+        changes = _levels_only_changes(plan.gained_levels)
+    problems = (
+        json.dumps([[p.column, p.message] for p in row.problems], ensure_ascii=False)
+        if row.problems
+        else "[]"
+    )
+    keep_cells = not setting.outcome or action is RowAction.SKIP
+    return (
+        setting.import_id,
+        row.line,
+        row.user["email"].lower(),
+        row.cells_as_json() if keep_cells else NO_CELLS,
+        booleans[bool(setting.fixes) and str(row.line) in setting.fixes],
+        action.value,
+        problems,
+        changes,
+        booleans[bool(plan.gained_levels)],
+    )
+
+
+def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> BatchWrites:
+    """Add what ``plans`` write to ``writes``: their ImportRows, and when importing, the new
+    users, changed fields, gained levels and mails owed."""
+    writes.import_rows += [row_tuple(plan, setting) for plan in plans]
+    if not setting.outcome:
+        return writes
+    new_user_tail = (setting.booleans[False], "", setting.now, setting.now)
+    now, level_ids = setting.now, setting.level_ids
+    ids_of: dict[tuple[str, ...], tuple[int, ...]] = {}  # nearly every row gains the same
+    for plan in plans:
+        action, email = plan.action, plan.row.user["email"]
+        if action is RowAction.CREATE:
+            writes.new_users.append(user_values(plan.row.user) + new_user_tail)
+            if setting.notify_new:
+                writes.welcome.append(email)
+        elif action is RowAction.UPDATE:
+            if plan.field_changes:
+                # Grouped by which columns change, so that each group is one executemany.
+                columns = tuple(sorted(plan.field_changes))
+                values = [plan.field_changes[column][1] for column in columns]
+                writes.field_updates[columns].append((*values, now, plan.user_id))
+            if setting.notify_existing and plan.gained_levels:
+                levels = json.dumps(list(plan.gained_levels), ensure_ascii=False)
+                writes.update_mails.append(
+                    (
+                        setting.import_id,
+                        plan.user_id,
+                        MailKind.UPDATED.value,
+                        MailStatus.PENDING.value,
+                        0,
+                        "",
+                        levels,
+                    )
+                )
+        if plan.gained_levels:
+            gained = plan.gained_levels
+            ids = ids_of.get(gained) or ids_of.setdefault(
+                gained, tuple(level_ids[name] for name in gained)
+            )
+            writes.grants[ids].append(email)
+    return writes
+
+
+class BatchPlanner:
+    """The work done on each batch where it is checked: plan its rows as if every user were
+    new, and prepare their writes. Needs no database (see the top of this module)."""
+
+    def __init__(self, setting: Setting, expected_rows: int) -> None:
+        self.setting = setting
+        self.seen = SeenAddresses(expected_rows)
+
+    def __call__(self, rows: list[CheckedRow]) -> BatchWrites:
+        setting = self.setting
+        plans, candidates, maybe_repeated = [], [], []
+        for row, maybe in zip(rows, self.seen.maybe_seen(rows), strict=True):
+            if maybe:
+                maybe_repeated.append(row)
+            else:
+                plans.append(plan_row(row, None, setting.chosen))
+                if not row.problems:
+                    candidates.append(row)
+        writes = BatchWrites(
+            lines=len(rows),
+            candidates=_as_candidates(candidates, cells=not setting.outcome),
+            maybe_repeated=as_tuples(maybe_repeated),
+        )
+        if setting.collect_names:
+            writes.accented_names = _names_with_accents(rows)
+        return prepare(plans, setting, writes)
+
+
+def _as_candidates(rows: list[CheckedRow], *, cells: bool) -> list[tuple]:
+    """(line, values, levels, cells as JSON) of each row: nearly every row of the file crosses
+    the pipe this way, and a tuple of plain values costs far less to send than ``as_tuples``.
+    Without ``cells`` (an import's outcome keeps none of a row it does not skip) "{}"."""
+    if cells:
+        return [(r.line, tuple(r.user.values()), r.levels, r.cells_as_json()) for r in rows]
+    return [(r.line, tuple(r.user.values()), r.levels, NO_CELLS) for r in rows]
+
+
+SAMPLE_NAMES = 6
+
+
+def _names_with_accents(rows: list[CheckedRow], most: int = SAMPLE_NAMES) -> list[str]:
+    """A few names with non-ASCII letters, as read: the admin judges the encoding by them."""
+    names: list[str] = []
+    for row in rows:
+        user = row.user
+        name = " ".join(filter(None, (user["first_name"], user["infix"], user["last_name"])))
+        if not name.isascii() and name not in names:
+            names.append(name)
+            if len(names) == most:
+                break
+    return names
+
+
+def settle_existing(writes: BatchWrites, setting: Setting) -> None:
+    """Look up the users of the rows planned as new; plan those that exist again, in place."""
+    existing = load_existing(values[EMAIL_OF_USER] for _, values, _, _ in writes.candidates)
+    if not existing:
+        return
+    rows = [
+        CheckedRow(line, dict(zip(USER_COLUMNS, values, strict=True)), levels, [], {}, cells)
+        for line, values, levels, cells in writes.candidates
+        if values[EMAIL_OF_USER] in existing
+    ]
+    lines = {row.line for row in rows}
+    writes.new_users = [user for user in writes.new_users if user[EMAIL_OF_USER] not in existing]
+    writes.welcome = [email for email in writes.welcome if email not in existing]
+    writes.import_rows = [row for row in writes.import_rows if row[LINE_OF_IMPORT_ROW] not in lines]
+    for level_ids, emails in writes.grants.items():
+        writes.grants[level_ids] = [email for email in emails if email not in existing]
+    plans = [plan_row(row, existing[row.user["email"]], setting.chosen) for row in rows]
+    prepare(plans, setting, writes)
+
+
+def settle_repeated(
+    writes: BatchWrites, setting: Setting, earlier_lines: EarlierLines
+) -> BatchWrites:
+    """The writes of the rows that may repeat an address: each is checked against the rows
+    stored so far (this batch's others included), then planned. Call after writing the
+    batch's others."""
+    rows = [from_tuple(row) for row in writes.maybe_repeated]
+    first_line = earlier_lines([row.user["email"] for row in rows if row.user["email"]])
+    rows = list(mark_duplicates(rows, first_line))
+    existing = load_existing(row.user["email"] for row in rows if not row.problems)
+    plans = [plan_row(row, existing.get(row.user["email"]), setting.chosen) for row in rows]
+    return prepare(plans, setting, BatchWrites())
+
+
+def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
+    """The writes of every batch of ``table``, planned in a helper process for a large file."""
+    # A row takes 50 bytes or more in a CSV file, far fewer in a (zipped) workbook.
+    expected_rows = table.size // (50 if table.kind == "csv" else 5)
+    planner = BatchPlanner(setting, expected_rows)
+    return check_in_batches(table, setting.fixes, known_levels(), planner)
+
+
+def write(writes: BatchWrites, setting: Setting) -> None:
+    """Write one batch in the session's transaction."""
+    insert_many(User.__table__, USER_INSERT_COLUMNS, writes.new_users)
+    for columns, rows in writes.field_updates.items():
+        update_many(User.__table__, (*columns, "updated_at"), rows)
+    for level_ids, emails in writes.grants.items():
+        if emails:
+            _grant(level_ids, emails, setting)
+    insert_many(ImportRow.__table__, IMPORT_ROW_COLUMNS, writes.import_rows)
+    if writes.welcome:
+        _owe_welcome_mails(writes.welcome, setting)
+    insert_many(ImportMail.__table__, MAIL_COLUMNS, writes.update_mails, ignore_conflicts=True)
+
+
+def _grant(level_ids: tuple[int, ...], emails: list[str], setting: Setting) -> None:
+    # One statement for every user of the batch who gains the same levels: the database joins
+    # addresses to ids itself, which costs less than sending a row per grant. A level granted
+    # meanwhile by someone else is no error.
+    connection = db.session.connection()
+    mark = in_list(connection, 1)
+    connection.exec_driver_sql(
+        "INSERT INTO user_levels (user_id, level_id, granted_at, granted_via, granted_by_id)"
+        f" SELECT users.id, levels.id, {mark}, {mark}, {mark} FROM users, levels"
+        f" WHERE users.email IN ({in_list(connection, len(emails))})"
+        f" AND levels.id IN ({in_list(connection, len(level_ids))})"
+        " ON CONFLICT DO NOTHING",
+        (setting.now, GrantSource.IMPORT.value, setting.import_id, *emails, *level_ids),
+    )
+
+
+def _owe_welcome_mails(emails: list[str], setting: Setting) -> None:
+    connection = db.session.connection()
+    mark = in_list(connection, 1)
+    connection.exec_driver_sql(
+        "INSERT INTO import_mails"
+        " (import_id, user_id, kind, status, attempts, last_error, levels_gained)"
+        f" SELECT {mark}, id, {mark}, {mark}, 0, '', '[]' FROM users"
+        f" WHERE email IN ({in_list(connection, len(emails))}) ORDER BY id"
+        " ON CONFLICT DO NOTHING",
+        (setting.import_id, MailKind.WELCOME.value, MailStatus.PENDING.value, *emails),
+    )
+
+
+def write_all(
+    batches: Iterator[BatchWrites],
+    setting: Setting,
+    earlier_lines: EarlierLines,
+    progress: Callable[[int], None] = lambda done: None,
+) -> list[str]:
+    """Write every batch, settling the rows that may repeat an address; returns the names
+    with accents collected (see ``Setting.collect_names``)."""
+    done, names = 0, []
+    with _fewer_collections():
+        for writes in batches:
+            settle_existing(writes, setting)
+            write(writes, setting)
+            if writes.maybe_repeated:
+                write(settle_repeated(writes, setting, earlier_lines), setting)
+            for name in writes.accented_names:
+                if len(names) < SAMPLE_NAMES and name not in names:
+                    names.append(name)
+            done += writes.lines
+            progress(done)
+    return names
+
+
+@contextmanager
+def _fewer_collections():
+    """Let Python's cycle collector run less often while rows stream through (in the helper
+    process too, which starts inside): every batch makes thousands of small tuples that die
+    young, which the collector would otherwise search through for cycles every 700 of them
+    (a second per million rows). They are freed as usual; only the search waits longer."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)

@@ -1,0 +1,164 @@
+"""The mails an import owes: which are waiting, how each try ended, and how they stand for the
+admin (sent, waiting or failed), with sending the failed ones again.
+
+Composing and sending a mail is ``huddle.mail``'s work, joined to these records by the mail
+job (``huddle.jobs``); this module only keeps the records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from .. import queue
+from ..extensions import db
+from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailStatus, User, utcnow
+
+SHOWN_FAILURES = 50
+
+
+@dataclass
+class FailedMail:
+    """A mail given up on, as the import's page lists it."""
+
+    email: str
+    kind: str
+    attempts: int
+    error: str
+
+
+@dataclass
+class MailDelivery:
+    """Counts of an import's mails by status, the latest reason the waiting ones are waiting,
+    and the first failed ones (recipient, kind, why)."""
+
+    sent: int = 0
+    waiting: int = 0
+    failed: int = 0
+    waiting_error: str = ""
+    failures: list[FailedMail] = field(default_factory=list)
+    max_attempts: int = MAX_MAIL_ATTEMPTS
+
+    @property
+    def total(self) -> int:
+        """Every mail the import owes or owed."""
+        return self.sent + self.waiting + self.failed
+
+
+def pending_mail_ids(import_id: int) -> list[int]:
+    """The ids of the import's mails still waiting to be sent, in the order they were owed."""
+    return db.session.scalars(
+        select(ImportMail.id)
+        .where(ImportMail.import_id == import_id, ImportMail.status == MailStatus.PENDING.value)
+        .order_by(ImportMail.id)
+    ).all()
+
+
+def mark_sent(record: ImportMail) -> None:
+    """The server took the mail: a try that worked."""
+    record.attempts += 1
+    record.status = MailStatus.SENT
+    record.sent_at = utcnow()
+
+
+def count_failed_try(record: ImportMail, error: str) -> None:
+    """A try that failed, with why; the last of MAX_MAIL_ATTEMPTS marks the mail failed."""
+    record.attempts += 1
+    record.last_error = error[:500]
+    if record.attempts >= MAX_MAIL_ATTEMPTS:
+        record.status = MailStatus.FAILED
+
+
+def still_pending(mail_ids: list[int]) -> list[ImportMail]:
+    """Those of ``mail_ids`` not sent (nor given up on) yet."""
+    return db.session.scalars(
+        select(ImportMail).where(
+            ImportMail.id.in_(mail_ids), ImportMail.status == MailStatus.PENDING.value
+        )
+    ).all()
+
+
+def mail_delivery(run: ImportRun) -> MailDelivery:
+    """How the import's mails stand, for its page."""
+    counts = dict(
+        db.session.execute(
+            select(ImportMail.status, func.count())
+            .where(ImportMail.import_id == run.id)
+            .group_by(ImportMail.status)
+        ).all()
+    )
+    delivery = MailDelivery(
+        sent=counts.get(MailStatus.SENT, 0),
+        waiting=counts.get(MailStatus.PENDING, 0),
+        failed=counts.get(MailStatus.FAILED, 0),
+    )
+    if delivery.waiting:
+        delivery.waiting_error = _waiting_error(run)
+    if delivery.failed:
+        delivery.failures = _failures(run)
+    return delivery
+
+
+def _waiting_error(run: ImportRun) -> str:
+    return (
+        db.session.scalar(
+            select(ImportMail.last_error)
+            .where(
+                ImportMail.import_id == run.id,
+                ImportMail.status == MailStatus.PENDING.value,
+                ImportMail.last_error != "",
+            )
+            .limit(1)
+        )
+        or ""
+    )
+
+
+def _failures(run: ImportRun) -> list[FailedMail]:
+    return [
+        FailedMail(*row)
+        for row in db.session.execute(
+            select(User.email, ImportMail.kind, ImportMail.attempts, ImportMail.last_error)
+            .join(User, User.id == ImportMail.user_id)
+            .where(ImportMail.import_id == run.id, ImportMail.status == MailStatus.FAILED.value)
+            .order_by(User.email)
+            .limit(SHOWN_FAILURES)
+        )
+    ]
+
+
+def queue_import_mails(import_id: int):
+    """Queue the sending of an import's mails: tried once and retried with growing pauses,
+    MAX_MAIL_ATTEMPTS times in all, after which the mails still unsent are marked failed."""
+    return queue.enqueue("huddle.jobs.mail_import", import_id, retries=MAX_MAIL_ATTEMPTS - 1)
+
+
+def resend_failed_mails(run: ImportRun) -> int:
+    """Queue the import's failed mails once more, each with a fresh count of tries; returns
+    how many. Raises ``queue.QueueUnavailable`` (and leaves them failed) when Redis is down."""
+    queue.check_available()
+    failed_ids = db.session.scalars(
+        select(ImportMail.id).where(
+            ImportMail.import_id == run.id, ImportMail.status == MailStatus.FAILED.value
+        )
+    ).all()
+    if not failed_ids:
+        return 0
+    _set_status(failed_ids, MailStatus.FAILED, MailStatus.PENDING, attempts=0)
+    try:
+        queue_import_mails(run.id)
+    except queue.QueueUnavailable:
+        _set_status(failed_ids, MailStatus.PENDING, MailStatus.FAILED, attempts=MAX_MAIL_ATTEMPTS)
+        raise
+    return len(failed_ids)
+
+
+def _set_status(ids: list[int], old: MailStatus, new: MailStatus, *, attempts: int) -> None:
+    # Committed before the job is queued, so the worker finds the mails waiting.
+    db.session.execute(
+        update(ImportMail)
+        .where(ImportMail.id.in_(ids), ImportMail.status == old.value)
+        .values(status=new.value, attempts=attempts)
+    )
+    db.session.commit()

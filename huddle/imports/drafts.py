@@ -1,0 +1,193 @@
+"""A draft import and what the wizard's steps do to it: create it from an upload, read it
+again as the admin says, map its columns, choose its levels and mails, discard or start it.
+
+Each function here is one unit of work and commits it; the views only call them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from .. import queue
+from ..extensions import db
+from ..models import ColumnAlias, ImportFile, ImportRun, ImportStatus, Level, User
+from ..pipeline.columns import LABELS
+from ..pipeline.reading import ReadOptions
+from .lookups import column_aliases
+from .preview import build_preview
+
+
+def create_import(
+    filename: str,
+    data: bytes,
+    *,
+    admin: User | None,
+    source: str = "web",
+    level_ids: Sequence[int] = (),
+    notify_new: bool = True,
+    notify_existing: bool = False,
+) -> ImportRun:
+    """A new import of ``data`` in the session (flushed, not committed), as the wizard and the
+    command line both make one; the admin's own column titles come with it."""
+    aliases = column_aliases(admin)
+    run = ImportRun(
+        read_options={"aliases": aliases} if aliases else {},
+        # Only the name: a browser may send a path, and a hostile one "../../x.csv".
+        filename=re.split(r"[\\/]", filename)[-1].strip()[:255] or "upload.csv",
+        file=ImportFile(data=data),
+        file_size=len(data),
+        created_by_id=admin.id if admin else None,
+        source=source,
+        fixes={},
+        level_ids=list(level_ids),
+        notify_new=notify_new,
+        notify_existing=notify_existing,
+        ignored_columns=[],
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def create_draft(filename: str, data: bytes, *, admin: User | None) -> ImportRun:
+    """Store an upload as a new draft import with its preview; returns it (maybe rejected)."""
+    run = create_import(filename, data, admin=admin)
+    build_preview(run)
+    db.session.commit()
+    return run
+
+
+def replace_file(run: ImportRun, filename: str, data: bytes, *, admin: User) -> ImportRun:
+    """Another file for the same import: a new draft with the old one's levels and mail
+    options, in place of the old one (which is deleted)."""
+    replacement = create_import(
+        filename,
+        data,
+        admin=admin,
+        level_ids=run.level_ids,
+        notify_new=run.notify_new,
+        notify_existing=run.notify_existing,
+    )
+    db.session.delete(run)
+    _set_valid_levels(replacement, replacement.level_ids)
+    build_preview(replacement)
+    db.session.commit()
+    return replacement
+
+
+def read_as(run: ImportRun, chosen: ReadOptions) -> None:
+    """The admin's choice of encoding, separator or sheet: the file is read and checked again."""
+    run.read_options = chosen.to_dict()
+    build_preview(run)
+    db.session.commit()
+
+
+def set_levels(run: ImportRun, level_ids: list[int]) -> None:
+    """Choose the levels every imported user gets; the rows are checked again against them."""
+    _set_valid_levels(run, level_ids)
+    build_preview(run)
+    db.session.commit()
+
+
+def _set_valid_levels(run: ImportRun, level_ids: Sequence[int]) -> None:
+    valid = set(db.session.scalars(select(Level.id).where(Level.id.in_(level_ids))))
+    run.level_ids = sorted(valid)
+
+
+def map_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> dict[str, str]:
+    """The mapping step: ``chosen`` says which of the file's column titles holds each
+    missing template column. Returns problems by template column (nothing changed then);
+    else remembers the titles for this import and for the admin's next ones, and checks
+    the file again."""
+    samples = dict((title, values) for title, values in run.reading.get("columns", []))
+    problems = {}
+    used: dict[str, str] = {}
+    for column in run.reading.get("missing", []):
+        title = chosen.get(column, "")
+        problem = _mapping_problem(column, title, samples, used)
+        if problem:
+            problems[column] = problem
+        else:
+            used[title] = column
+    if problems:
+        return problems
+    aliases = {**run.read_options.get("aliases", {}), **used}
+    run.read_options = {**run.read_options, "aliases": aliases}
+    for title, column in used.items():
+        db.session.merge(ColumnAlias(admin_id=admin.id, title=title[:200], column=column))
+    build_preview(run)
+    db.session.commit()
+    return {}
+
+
+def _mapping_problem(column: str, title: str, samples: dict, used: dict[str, str]) -> str:
+    """Why ``title`` cannot stand for ``column`` ("" when it can)."""
+    if title not in samples:
+        return _("Choose the column that holds the %(column)s.", column=_(LABELS[column]))
+    if title in used:
+        return _(
+            "“%(title)s” is already chosen for the %(column)s.",
+            title=title,
+            column=_(LABELS[used[title]]),
+        )
+    if column == "email" and samples[title] and not any("@" in v for v in samples[title]):
+        return _(
+            "“%(title)s” holds no e-mail addresses (%(values)s).",
+            title=title,
+            values=", ".join(samples[title]),
+        )
+    return ""
+
+
+def set_mail_options(run: ImportRun, *, notify_new: bool, notify_existing: bool) -> None:
+    """Which mails the import sends: welcome mails to new users, update mails to existing ones."""
+    run.notify_new = notify_new
+    run.notify_existing = notify_existing
+    db.session.commit()
+
+
+def discard(run: ImportRun) -> None:
+    """Delete a draft import with its file and preview."""
+    db.session.delete(run)
+    db.session.commit()
+
+
+def drafts_of(admin: User) -> list[ImportRun]:
+    """The admin's draft imports, newest first."""
+    return db.session.scalars(
+        select(ImportRun)
+        .where(ImportRun.created_by_id == admin.id, ImportRun.status == ImportStatus.DRAFT.value)
+        .order_by(ImportRun.created_at.desc())
+    ).all()
+
+
+def start(run: ImportRun, *, from_status: ImportStatus = ImportStatus.DRAFT) -> bool:
+    """Queue the import once: False when it had already been started (a double click).
+    ``from_status=FAILED`` starts a failed import again.
+
+    Raises ``queue.QueueUnavailable`` (and leaves the import as it was) when Redis is down.
+    """
+    claimed = db.session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run.id, ImportRun.status == from_status.value)
+        .values(status=ImportStatus.QUEUED.value, error="")
+    ).rowcount
+    # Committed before the job is queued, so the worker never sees a draft.
+    db.session.commit()
+    if not claimed:
+        return False
+    try:
+        # One automatic retry: when the process running it is killed (out of memory, a
+        # deploy), RQ runs it again; the interrupted attempt left nothing behind.
+        job = queue.enqueue("huddle.jobs.run_import", run.id, retries=1, job_timeout=3600)
+    except queue.QueueUnavailable:
+        run.status = from_status
+        db.session.commit()
+        raise
+    run.job_id = job.id
+    db.session.commit()
+    return True

@@ -1,0 +1,239 @@
+"""Checking rows: each row becomes a normalised user plus the list of its problems.
+
+Every message says what is wrong and how to fix it; the line and column come with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from operator import gt
+
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+from .columns import LABELS, LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS, USER_COLUMNS
+from .messages import _
+from .problems import Problem
+from .reading import SourceRow
+from .writing import unneutralise
+
+_RULES = tuple((column, MAX_LENGTH[column], column in REQUIRED_COLUMNS) for column in USER_COLUMNS)
+_BLANKS = ("",) * len(USER_COLUMNS)
+_LIMITS = tuple(MAX_LENGTH[column] for column in USER_COLUMNS)
+_REQUIRED_AT = tuple(USER_COLUMNS.index(column) for column in REQUIRED_COLUMNS)
+
+# Characters nobody means to type: control characters (line breaks excepted, Excel keeps them
+# inside a cell), zero-width and direction marks, BOMs.
+_STRANGE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+)
+
+# Text that went through a wrong encoding once: UTF-8 read as Windows-1252 ("ZoÃ«" for Zoë,
+# "â€™" for ’). A name never looks like this on purpose.
+_GARBLED = re.compile(
+    "Ã[\u00a0-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+    "|â€[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2122\u0153\u0161\u017e]"
+)
+
+# A fast path for the common address: plain ASCII, dot-atom local part, ordinary host names.
+# Everything it accepts, email-validator accepts as well (tests/unit/test_validating.py checks
+# that on random input); anything else goes to email-validator itself.
+_SIMPLE_EMAIL = re.compile(
+    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class CheckedRow:
+    line: int
+    user: dict[str, str]  # normalised values of USER_COLUMNS
+    levels: tuple[str, ...]  # level names as the database spells them
+    problems: list[Problem] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)  # the row as it was in the file
+    # The same cells as JSON, when they come from a helper process (then ``cells`` is empty).
+    cells_json: str = ""
+
+    @property
+    def email(self) -> str:
+        return self.user["email"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def cells_as_json(self) -> str:
+        if not self.cells_json:  # made once: a row may need it twice
+            self.cells_json = json.dumps(self.cells, ensure_ascii=False)
+        return self.cells_json
+
+
+def _is_simple_email(address: str) -> bool:
+    if len(address) > 254 or "--" in address:
+        return False
+    match = _SIMPLE_EMAIL.fullmatch(address)
+    if match is None or address.index("@") > 64:
+        return False
+    domain = address[address.index("@") + 1 :].lower()
+    return match.group(1).lower() not in SPECIAL_USE_DOMAIN_NAMES and len(domain) <= 253
+
+
+def check_email(address: str) -> tuple[str, str | None]:
+    """(normalised address, None) when valid, else (address, what is wrong with it)."""
+    if _is_simple_email(address):
+        return address.lower(), None
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return address, str(exc)
+    return result.normalized.lower(), None
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "CONTROL CHARACTER")
+    return f"U+{ord(char):04X} {name}"
+
+
+def clean(value: str) -> str:
+    """A cell as we store it: surrounding (non-breaking) spaces trimmed, and our own export's
+    formula guard (a leading ') taken off again."""
+    return unneutralise(value.strip())
+
+
+def _garbled_message(value: str) -> str:
+    try:
+        meant = value.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        meant = ""
+    garbled = (
+        _("“%(value)s” looks garbled (probably “%(meant)s”)", value=value, meant=meant)
+        if meant
+        else _("“%(value)s” looks garbled", value=value)
+    )
+    return _(
+        "%(garbled)s: somewhere the file's letters were read with the wrong encoding. Choose "
+        "another encoding under “Not read right?”, or retype the value.",
+        garbled=garbled,
+    )
+
+
+def _cell_problems(user: dict[str, str]) -> list[Problem]:
+    """Missing, strange and too long values, column by column (the slow, thorough pass)."""
+    problems = []
+    for column, limit, required in _RULES:
+        value = user[column]
+        if not value:
+            if required:
+                problems.append(
+                    Problem(
+                        column,
+                        _(
+                            "The %(column)s is missing; every user needs one.",
+                            column=_(LABELS[column]),
+                        ),
+                    )
+                )
+            continue
+        strange = _STRANGE.search(value)
+        if strange or (column == "email" and ("\n" in value or "\r" in value)):
+            char = strange.group() if strange else ("\n" if "\n" in value else "\r")
+            problems.append(
+                Problem(
+                    column,
+                    _(
+                        "Contains an invisible or control character (%(char)s) at position "
+                        "%(position)s. Retype the value, or delete that character.",
+                        char=_describe(char),
+                        position=value.index(char) + 1,
+                    ),
+                )
+            )
+        elif _GARBLED.search(value):
+            problems.append(Problem(column, _garbled_message(value)))
+        elif len(value) > limit:
+            problems.append(
+                Problem(
+                    column,
+                    _(
+                        "Too long: %(length)s characters where at most %(limit)s fit. Shorten it.",
+                        length=len(value),
+                        limit=limit,
+                    ),
+                )
+            )
+    return problems
+
+
+def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
+    """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
+    values = row.values
+    # map() over the columns rather than a loop: this runs for every row of every file.
+    cleaned = list(map(str.strip, map(values.get, USER_COLUMNS, _BLANKS)))
+    joined = " ".join(cleaned)
+    if "'" in joined:
+        cleaned = list(map(unneutralise, cleaned))
+    user = dict(zip(USER_COLUMNS, cleaned))  # noqa: B905 (one value per column)
+    # Most rows are complete, printable and short: three quick tests spare them the
+    # column-by-column pass (isprintable() is false for control and invisible characters).
+    if (
+        all(map(cleaned.__getitem__, _REQUIRED_AT))
+        and joined.isprintable()
+        and (joined.isascii() or not _GARBLED.search(joined))
+        and not any(map(gt, map(len, cleaned), _LIMITS))
+    ):
+        problems: list[Problem] = []
+    else:
+        problems = _cell_problems(user)
+    email = user["email"]
+    # The address is checked last, and only when it passed the checks above.
+    if email and not any(problem.column == "email" for problem in problems):
+        user["email"], error = check_email(email)
+        if error:
+            problems.append(
+                Problem(
+                    "email",
+                    _(
+                        "“%(email)s” is not a valid e-mail address: %(error)s",
+                        email=email,
+                        error=error,
+                    ),
+                )
+            )
+    user["language"] = user["language"].lower()
+    levels = []
+    raw_levels = clean(values.get("levels", ""))
+    for name in raw_levels.split(LEVEL_SEPARATOR) if raw_levels else ():
+        name = name.strip()
+        if not name:
+            continue
+        known = known_levels.get(name.lower())
+        if known is None:
+            existing = ", ".join(sorted(known_levels.values())) or _("none yet")
+            problems.append(
+                Problem(
+                    "levels",
+                    _(
+                        "There is no level “%(name)s” (levels: %(existing)s). Fix the "
+                        "spelling, or create the level first on the Levels page.",
+                        name=name,
+                        existing=existing,
+                    ),
+                )
+            )
+        elif known not in levels:
+            levels.append(known)
+    if row.extra_cells:
+        problems.append(
+            Problem(
+                "",
+                _(
+                    "This line has more cells than the file has columns. A separator (; or ,) "
+                    "inside a value needs quotes around that value."
+                ),
+            )
+        )
+    return CheckedRow(row.line, user, tuple(levels), problems, row.values)

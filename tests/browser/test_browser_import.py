@@ -1,0 +1,86 @@
+"""In a real Chromium: the whole import wizard, a fix in the preview, and the import running."""
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from huddle.extensions import db
+from huddle.models import Level, User
+
+from ..helpers import csv_file, log_in_as_admin, make_user
+
+
+def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path, worker_process):
+    db.session.add(Level(name="Basis"))
+    db.session.commit()
+    make_user("piet@bakkerij.nl", first_name="Piet", last_name="Berg")
+    path = tmp_path / "mensen.csv"
+    path.write_bytes(
+        csv_file(
+            "jan@gemeente.nl;Jan;;Jansen;;;;nl;",
+            "piet@bakkerij.nl;Piet;van den;Berg;;;;;",
+            "zoe-at-celik.nl;Zoë;;Çelik;;;;;",
+        )
+    )
+
+    log_in_as_admin(page, admin)
+    page.get_by_role("link", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import users")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[aria-current=step]")).to_contain_text("Template")
+    dialog.get_by_role("link", name="Next: upload your file").click()
+
+    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_role("button", name="Upload and check").click()
+    expect(dialog.locator("#preview-totals")).to_contain_text("1 invalid rows")
+    expect(dialog.locator("#row-4")).to_contain_text("is not a valid e-mail address")
+
+    cell = dialog.get_by_label("Line 4, email")
+    cell.fill("zoe@celik.nl")
+    cell.press("Tab")
+    expect(dialog.locator("#row-4")).to_contain_text("New")
+    expect(dialog.locator("#row-4")).to_be_focused()  # the keyboard stays where it was
+    expect(dialog.locator("#preview-totals")).to_contain_text("0 invalid rows")
+    expect(dialog.locator("#preview-tabs")).to_contain_text("New (2)")
+
+    dialog.get_by_role("link", name="Next: choose levels").click()
+    # Keyboard and screen-reader users land on the new step's title.
+    expect(page.locator("#wizard-title")).to_be_focused()
+    expect(page.locator("#wizard-title")).to_have_text("Import users: step 3 of 5, Levels")
+    dialog.get_by_label("Basis").check()
+    dialog.get_by_role("button", name="Next: mails").click()
+    dialog.get_by_role("button", name="Next: confirm").click()
+    expect(dialog.locator("#import-summary")).to_contain_text("2 new users")
+    dialog.get_by_role("button", name="Start import").click()
+
+    expect(page).to_have_url(re.compile(r"/imports/[\w-]+$"))
+    expect(page.locator(".badge")).to_have_text("done", timeout=30_000)
+    expect(page.get_by_text("users created")).to_be_visible()
+
+    db.session.expire_all()
+    zoe = db.session.scalar(select(User).where(User.email == "zoe@celik.nl"))
+    assert zoe is not None and [level.name for level in zoe.levels] == ["Basis"]
+
+
+def test_a_comma_separated_windows_file_is_read_and_the_admin_can_read_it_otherwise(
+    page, admin, app_ctx, tmp_path
+):
+    path = tmp_path / "uit-excel.csv"
+    path.write_bytes("email,first_name,last_name\r\nzoe@celik.nl,Zoë,Çelik\r\n".encode("cp1252"))
+    log_in_as_admin(page, admin)
+    page.get_by_role("link", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import users")
+    dialog.get_by_role("link", name="Next: upload your file").click()
+    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_role("button", name="Upload and check").click()
+    expect(dialog.locator("#preview-totals")).to_contain_text(
+        "read as: comma-separated, Windows-1252, 1 row."
+    )
+    expect(dialog.locator("#row-2")).to_contain_text("Zoë")
+
+    dialog.get_by_text("Not read right? Choose how to read the file").click()
+    dialog.get_by_label("Characters (encoding)").select_option("Mac Roman")
+    dialog.get_by_role("button", name="Read again").click()
+    expect(dialog.locator("#preview-totals")).to_contain_text("comma-separated, Mac Roman")
+    expect(dialog.locator("#row-2")).not_to_contain_text("Zoë")  # the wrong choice shows

@@ -1,0 +1,119 @@
+"""`flask users import`: the JSON report and exit codes of DESIGN §5."""
+
+import json
+
+from sqlalchemy import func, select
+
+from huddle.extensions import db
+from huddle.models import Level, User
+
+from ..helpers import csv_file, make_user
+
+
+def _invoke(app, tmp_path, data: bytes, *args):
+    path = tmp_path / "people.csv"
+    path.write_bytes(data)
+    return app.test_cli_runner().invoke(args=["users", "import", str(path), *args])
+
+
+def test_json_report_with_new_existing_and_invalid_rows(app, app_ctx, tmp_path):
+    db.session.add(Level(name="Basis"))
+    db.session.commit()
+    make_user("piet@x.nl", first_name="Piet", last_name="Berg")
+    data = csv_file("jan@x.nl;Jan;;Jansen;;;;;", "", "PIET@x.nl;Piet;;Berg;;;;;", "bad;A;;B;;;;;")
+    result = _invoke(app, tmp_path, data, "--json", "--level", "basis")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "ok" and report["file_error"] is None
+    assert report["summary"] == {"rows": 3, "new": 1, "existing": 1, "invalid": 1}
+    assert [(r["line"], r["email"], r["action"]) for r in report["rows"]] == [
+        (2, "jan@x.nl", "create"),
+        (4, "piet@x.nl", "update"),
+        (5, "bad", "skip"),
+    ]
+    assert report["rows"][2]["errors"][0]["column"] == "email"
+    db.session.expire_all()
+    jan = db.session.scalar(select(User).where(User.email == "jan@x.nl"))
+    assert [level.name for level in jan.levels] == ["Basis"]
+
+
+def test_dry_run_changes_nothing(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, csv_file("jan@x.nl;Jan;;Jansen;;;;;"), "--dry-run", "--json")
+    assert json.loads(result.output)["rows"][0]["action"] == "create"
+    assert db.session.scalar(select(User).where(User.email == "jan@x.nl")) is None
+
+
+def test_rejected_file_exits_1_with_the_reason(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, b"email,voornaam\na@x.nl,A\n", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["status"] == "rejected"
+    assert "The required column “last_name” is missing" in report["file_error"]
+    assert report["rows"] == []
+
+
+def test_unknown_level_is_a_usage_error(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, csv_file("jan@x.nl;Jan;;Jansen;;;;;"), "--level", "Nope")
+    assert result.exit_code == 2
+    assert "There is no level “Nope”" in result.output
+
+
+def test_text_report_lists_problems_by_line(app, app_ctx, tmp_path):
+    result = _invoke(app, tmp_path, csv_file("jan@x.nl;;;Jansen;;;;;"))
+    assert "line 2, first_name: The first name is missing" in result.output
+    assert result.output.rstrip().endswith("Imported.")
+
+
+def test_an_address_used_again_thousands_of_lines_later_is_found(app, app_ctx, tmp_path):
+    from huddle.pipeline.streaming import BATCH_ROWS as BATCH_SIZE
+
+    lines = [f"user{i}@x.nl;U;;{i};;;;;" for i in range(BATCH_SIZE + 100)]
+    lines.append("USER0@x.nl;Again;;Zero;;;;;")
+    result = _invoke(app, tmp_path, csv_file(*lines), "--json")
+    report = json.loads(result.output)
+    last = report["rows"][-1]
+    assert (last["line"], last["action"]) == (BATCH_SIZE + 102, "skip")
+    assert "The same e-mail address is on line 2." in last["errors"][0]["message"]
+    assert report["summary"]["new"] == BATCH_SIZE + 100
+    dry = json.loads(_invoke(app, tmp_path, csv_file(*lines), "--json", "--dry-run").output)
+    assert dry["rows"][-1]["action"] == "skip"  # the dry run keeps addresses in memory
+
+
+def test_a_large_file_checked_by_the_helper_process_imports_the_same(
+    app, app_ctx, tmp_path, monkeypatch
+):
+    from huddle.pipeline import streaming as checking
+
+    monkeypatch.setattr(checking, "HELPER_MIN_BYTES", 0)
+    # Rows cross the borders of the helper's chunks and of the import's batches.
+    monkeypatch.setattr(checking, "BATCH_ROWS", 10)
+    db.session.add(Level(name="Basis"))
+    db.session.commit()
+    make_user("user3@x.nl", first_name="Old", last_name="Name")
+    rows = [f"user{i}@x.nl;Zoë;;Berg {i};;;;;" for i in range(60)]
+    rows[40] = "USER7@x.nl;Twice;;Again;;;;;"  # line 42 repeats line 9
+    result = _invoke(app, tmp_path, csv_file(*rows), "--json", "--level", "Basis")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["summary"] == {"rows": 60, "new": 58, "existing": 1, "invalid": 1}
+    assert "line 9" in report["rows"][40]["errors"][0]["message"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 59
+    user3 = db.session.scalar(select(User).where(User.email == "user3@x.nl"))
+    assert (user3.first_name, user3.last_name) == ("Zoë", "Berg 3")
+    assert [level.name for level in user3.levels] == ["Basis"]
+
+
+def test_text_report_says_how_the_file_was_read(app, app_ctx, tmp_path):
+    data = "email,first_name,last_name\r\nzoe@celik.nl,Zoë,Çelik\r\n".encode("cp1252")
+    result = _invoke(app, tmp_path, data, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Read as: comma-separated, Windows-1252." in result.output
+    assert "1 rows: 1 new" in result.output
+
+
+def test_a_broken_line_in_a_dry_run_is_a_rejection_not_a_crash(app, app_ctx, tmp_path):
+    data = b'email;first_name;last_name\r\na@x.nl;A;B\r\nb@x.nl;"' + b"x" * 70_000
+    result = _invoke(app, tmp_path, data, "--dry-run", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["file_error"].startswith("Line 3 is far too long")

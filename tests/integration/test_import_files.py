@@ -1,0 +1,134 @@
+"""Real-world files through the wizard over HTTP: what was detected, and reading it again."""
+
+import io
+import re
+
+import openpyxl
+from sqlalchemy import select
+
+from huddle.extensions import db
+from huddle.models import ImportRow
+
+from ..helpers import upload
+
+ROWS = "email,first_name,last_name\r\nzoe@celik.nl,Zoë,Çelik\r\nhart@x.nl,Jan,’t Hart\r\n"
+
+
+def _names(public_id: str) -> list[str]:
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(ImportRow)
+        .where(ImportRow.import_id.in_(_run_ids(public_id)))
+        .order_by(ImportRow.line)
+    )
+    return [f"{row.values['first_name']} {row.values['last_name']}" for row in rows]
+
+
+def _run_ids(public_id: str):
+    from huddle.models import ImportRun
+
+    return select(ImportRun.id).where(ImportRun.public_id == public_id)
+
+
+def _read_as(client, public_id: str, **choice):
+    response = client.post(
+        f"/imports/{public_id}/read-as", data={"csrf_token": client.csrf, **choice}
+    )
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_comma_separated_windows_1252_file_is_read_and_says_so(admin_client, app_ctx):
+    page, public_id = upload(admin_client, ROWS.encode("cp1252"))
+    html = page.get_data(as_text=True)
+    assert "read as: comma-separated, Windows-1252, 2 rows." in html
+    assert "Zoë" in html and "Çelik" in html
+    assert _names(public_id) == ["Zoë Çelik", "Jan ’t Hart"]
+
+
+def test_the_admin_reads_the_file_with_another_encoding_and_back(admin_client, app_ctx):
+    _, public_id = upload(admin_client, ROWS.replace(",", ";").encode("mac_roman"))
+    assert _names(public_id) == ["Zoë Çelik", "Jan ’t Hart"]  # detected: Mac Roman
+
+    html = _read_as(admin_client, public_id, encoding="cp1252", delimiter="")
+    assert "read as: semicolon-separated, Windows-1252" in html
+    assert _names(public_id)[0] == "Zo‘ ‚elik"  # what that choice means, shown as it is
+    assert re.search(r'<option value="cp1252" selected>Windows-1252</option>', html)
+
+    html = _read_as(admin_client, public_id, encoding="", delimiter="")
+    assert "read as: semicolon-separated, Mac Roman" in html
+    assert _names(public_id) == ["Zoë Çelik", "Jan ’t Hart"]
+
+
+def test_a_wrong_separator_choice_is_refused_and_can_be_undone(admin_client, app_ctx):
+    _, public_id = upload(admin_client, ROWS.encode())
+    html = _read_as(admin_client, public_id, delimiter="\t")
+    assert "cannot be imported" in html and "are missing" in html
+    assert '<option value="\t" selected>tab-separated</option>' in html
+    html = _read_as(admin_client, public_id, delimiter="")
+    assert "read as: comma-separated, UTF-8, 2 rows." in html
+
+
+def test_a_workbook_whose_users_are_on_the_second_sheet(admin_client, app_ctx):
+    book = openpyxl.Workbook()
+    book.active.title = "Uitleg"
+    book.active.append(["Vul het tweede blad in."])
+    sheet = book.create_sheet("Leden")
+    sheet.append(["E-mailadres", "Voornaam", "Achternaam", "Telefoonnummer"])
+    sheet.append(["zoe@celik.nl", "Zoë", "Çelik", 31612345678])
+    data = io.BytesIO()
+    book.save(data)
+
+    page, public_id = upload(admin_client, data.getvalue(), filename="leden.xlsx")
+    html = page.get_data(as_text=True)
+    assert "leden.xlsx cannot be imported" in html
+    assert '<option value="Leden">Leden</option>' in html  # the way out: choose the sheet
+
+    html = _read_as(admin_client, public_id, sheet="Leden")
+    assert "read as: Excel workbook, sheet “Leden”, 1 row." in html
+    assert "31612345678" in html and _names(public_id) == ["Zoë Çelik"]
+
+
+def test_a_broken_line_deep_in_the_file_is_a_clear_refusal(admin_client, app_ctx):
+    rows = "".join(f"u{i}@x.nl;U;;{i}\r\n" for i in range(30))
+    data = f'email;first_name;infix;last_name\r\n{rows}late@x.nl;"never closed;'.encode()
+    data += b"x" * 70_000
+    page, _ = upload(admin_client, data)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "cannot be imported" in html
+    assert "Line 32 is far too long" in html
+
+
+OWN_TITLES = (
+    "Mail van lid;Naam;Familienaam;Club\r\njan@x.nl;Jan;Jansen;A\r\npiet@x.nl;Piet;Berg;B\r\n"
+)
+
+
+def test_the_admin_maps_their_own_titles_once_and_the_next_import_knows_them(admin_client, app_ctx):
+    page, public_id = upload(admin_client, OWN_TITLES.encode())
+    html = page.get_data(as_text=True)
+    assert "cannot be imported yet" in html
+    assert '<label for="map-email">The e-mail address</label>' in html
+    assert "Mail van lid (e.g. jan@x.nl, piet@x.nl)" in html
+
+    chosen = {"map-email": "Naam", "map-first_name": "Naam", "map-last_name": ""}
+    refused = admin_client.post(
+        f"/imports/{public_id}/columns", data={"csrf_token": admin_client.csrf, **chosen}
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "“Naam” holds no e-mail addresses (Jan, Piet)." in html
+    assert "Choose the column that holds the last name." in html
+
+    chosen = {"map-email": "Mail van lid", "map-first_name": "Naam", "map-last_name": "Familienaam"}
+    response = admin_client.post(
+        f"/imports/{public_id}/columns", data={"csrf_token": admin_client.csrf, **chosen}
+    )
+    assert response.status_code == 302
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2</span> new users" in html and "Ignored columns (not in the template): Club" in html
+
+    # The next file with those titles needs no mapping.
+    page, second = upload(admin_client, OWN_TITLES.encode(), filename="volgende.csv")
+    assert "2</span> new users" in page.get_data(as_text=True)
+    assert _names(second) == ["Jan Jansen", "Piet Berg"]

@@ -1,0 +1,116 @@
+"""Reading files as admins make them: the messages for what cannot be read, and the rows."""
+
+import pytest
+
+from huddle.pipeline.problems import FileProblem
+from huddle.pipeline.reading import open_table
+
+HEADER = "email;first_name;infix;last_name;phone;organisation;job_title;language;levels"
+
+
+def _rows(text: str, encoding: str = "utf-8"):
+    table = open_table(text.encode(encoding))
+    return table, list(table.rows())
+
+
+def _problem(data: bytes) -> FileProblem:
+    with pytest.raises(FileProblem) as info:
+        open_table(data)
+    return info.value
+
+
+def test_template_rows_with_line_numbers_as_a_person_counts_them():
+    table, rows = _rows(
+        f"{HEADER}\r\njan@x.nl;Jan;;Jansen;;;;nl;Basis\r\n\r\n;;;;\r\nzoe@x.nl;Zoë\r\n"
+    )
+    assert [row.line for row in rows] == [2, 5]
+    assert rows[0].values["last_name"] == "Jansen"
+    assert rows[1].values.get("last_name", "") == ""  # a short row: missing values are blank
+    assert table.blank_lines == 2
+    assert table.encoding == "UTF-8"
+
+
+def test_quoted_values_with_semicolons_quotes_and_line_breaks():
+    text = f'{HEADER}\n"a@x.nl";"Jan; Piet";;"de ""Bakker""";;"Line 1\nLine 2";;;\nb@x.nl;B;;C\n'
+    _, rows = _rows(text)
+    assert rows[0].values["first_name"] == "Jan; Piet"
+    assert rows[0].values["last_name"] == 'de "Bakker"'
+    assert rows[0].values["organisation"] == "Line 1\nLine 2"
+    assert rows[1].line == 4  # the quoted line break makes line 3 part of line 2's record
+
+
+def test_bom_columns_in_any_order_and_unknown_columns_ignored():
+    _, rows = _rows("\ufeffLast_Name ; EMAIL;Remarks;first_name\nJansen;jan@x.nl;hi;Jan\n")
+    assert rows[0].values == {"last_name": "Jansen", "email": "jan@x.nl", "first_name": "Jan"}
+    table = open_table(b"email;first_name;last_name;Remarks\na@x.nl;A;B;x\n")
+    assert table.ignored_columns == ["Remarks"]
+
+
+def test_excel_sep_line_is_honoured():
+    _, rows = _rows(f"sep=;\n{HEADER}\njan@x.nl;Jan;;Jansen\n")
+    assert rows[0].line == 3
+
+
+def test_extra_cells_are_counted_for_the_row_problem():
+    _, rows = _rows("email;first_name;last_name\na@x.nl;A;B;;\nb@x.nl;Piet;de;Vries\n")
+    assert rows[0].extra_cells == 0  # trailing empty separators are harmless
+    assert rows[1].extra_cells == 1
+
+
+def test_windows_1252_file_is_read():
+    table, rows = _rows(f"{HEADER}\nzoe@x.nl;Zoë;’t;Hart\n", encoding="cp1252")
+    assert table.encoding == "Windows-1252"
+    assert rows[0].values["first_name"] == "Zoë"
+    assert rows[0].values["infix"] == "’t"
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "words"),
+    [
+        (b"", "empty", "The file is empty."),
+        (b"\r\n\r\n", "empty", "The file is empty."),
+        (f"{HEADER}\r\n".encode(), "header_only", "column titles but no users"),
+        (f"{HEADER}\r\n;;;\r\n\r\n".encode(), "header_only", "no users"),
+        (HEADER.replace(";", "\t").encode() + b"\n", "header_only", "no users"),
+        (b"PK\x03\x04\x14\x00binary", "xlsx_unreadable", "not an Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "xls", "old-style Excel file (.xls)"),
+        (b"\x00\x01\x02\x03garbage", "not_text", "not a text file"),
+        (b"jan@x.nl;Jan;;Jansen\n", "no_header", "holds users, not the column titles"),
+        (
+            b"Mail van de persoon;first_name;last_name\na@x.nl;A;B\n",
+            "missing_columns",
+            "renamed?",
+        ),
+        (b"first_name;last_name\nA;B\n", "missing_columns", "column “email” is missing"),
+        (b"email;E-mailadres;first_name;last_name\n", "duplicate_column", "are both “email”"),
+    ],
+)
+def test_files_that_cannot_be_imported_say_what_and_how_to_fix(data, code, words):
+    problem = _problem(data)
+    assert problem.code == code
+    assert words in str(problem)
+    assert problem.fix  # every message says how to put it right
+
+
+def test_renamed_column_message_names_the_column_and_the_template():
+    problem = _problem(b"Mailtje;first_name;last_name\na@x.nl;A;B\n")
+    assert "“Mailtje”" in problem.message
+    assert HEADER in problem.fix
+
+
+def test_an_absurdly_long_line_is_refused_quickly():
+    data = f'{HEADER}\na@x.nl;"{"x" * 2_000_000}\n'.encode()
+    table = open_table(f"{HEADER}\na@x.nl;A;;B\n".encode())
+    assert len(list(table.rows())) == 1
+    with pytest.raises(FileProblem) as info:
+        list(open_table(data).rows())
+    assert info.value.code == "line_too_long"
+    assert info.value.line == 2
+
+
+def test_line_endings_lf_crlf_and_old_mac_cr_are_all_read():
+    for ending in ("\n", "\r\n", "\r"):
+        text = ending.join([HEADER, "a@x.nl;A;;B", "", "b@x.nl;C;;D"]) + ending
+        table, rows = _rows(text)
+        assert [(row.line, row.values["email"]) for row in rows] == [(2, "a@x.nl"), (4, "b@x.nl")]
+        assert table.blank_lines == 1
