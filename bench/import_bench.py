@@ -42,8 +42,8 @@ LEVELS = ("Basis", "Verdieping")
 
 def make_file(rows: int, path: Path) -> None:
     """A file like an admin's: Dutch names, some infixes, phones, 10 % existing addresses."""
-    from huddle.pipeline.columns import TEMPLATE_COLUMNS
     from huddle.demo import FIRST_NAMES, INFIXES, LAST_NAMES, ORGANISATIONS
+    from huddle.pipeline.columns import TEMPLATE_COLUMNS
 
     rng = random.Random(rows)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -33,12 +33,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from import_bench import make_file  # noqa: E402
 from sqlalchemy import select  # noqa: E402
+from tests.processes import WebClient, free_port, web_process  # noqa: E402
 from users_list_bench import fill  # noqa: E402
 
 from huddle import create_app, devmail, queue  # noqa: E402
 from huddle.extensions import db  # noqa: E402
 from huddle.models import User  # noqa: E402
-from tests.processes import WebClient, free_port, web_process  # noqa: E402
 
 PASSWORD = "bench password"
 SEARCHES = ("jansen", "de vries", "bakker", "emma", "user12", "smit", "visser", "noah")

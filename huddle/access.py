@@ -28,6 +28,7 @@ MEMBER_ENDPOINTS = frozenset({"auth.account"})
 
 
 def init_app(app: Flask) -> None:
+    """Send anonymous visitors to the login page and check every request's access."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The logged-in user, from the id in their session."""
     return db.session.get(User, int(user_id))
 
 

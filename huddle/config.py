@@ -28,6 +28,7 @@ def database_url(raw: str | None, instance_path: Path) -> str:
 
 
 def engine_options(url: str) -> dict:
+    """SQLAlchemy's engine options for this database URL."""
     options: dict = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         # SQLite has one writer at a time: a write waits for an import that holds the lock

@@ -45,6 +45,8 @@ def start_sink(outbox_dir: str | Path, host: str = "127.0.0.1", port: int = 8025
 
 @dataclass
 class OutboxMessage:
+    """A message the sink received, as the Outbox shows it."""
+
     id: str
     received_at: datetime
     subject: str

@@ -22,6 +22,7 @@ def _stop_like_ctrl_c(_signum, _frame) -> None:
 
 
 def run_dev(app: Flask, host: str, port: int) -> None:
+    """Run web, worker, embedded Redis and the mail sink until Ctrl-C or SIGTERM."""
     config = app.config
     # This process owns the embedded Redis: it starts it now and stops it on exit.
     queue.connect(config).ping()

@@ -32,6 +32,8 @@ babel = Babel()
 
 
 def init_app(app: Flask) -> None:
+    """Languages for pages; filters for numbers, dates and sizes; the pipeline's messages in
+    the page's language."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(

@@ -25,6 +25,7 @@ from .pipeline.columns import MAX_LENGTH
 
 
 def utcnow() -> datetime:
+    """Now, in UTC, without a time zone (as the columns store it)."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
@@ -41,6 +42,8 @@ class GrantSource(enum.StrEnum):
 
 
 class User(UserMixin, db.Model):
+    """A person of the Huddle: a member, or an admin."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +96,8 @@ class User(UserMixin, db.Model):
 
 
 class Level(db.Model):
+    """An access level; users have any number of them."""
+
     __tablename__ = "levels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +134,8 @@ class UserLevel(db.Model):
 
 
 class ImportStatus(enum.StrEnum):
+    """Where an import is, from draft to done."""
+
     DRAFT = "draft"  # uploaded, being checked and set up in the wizard
     REJECTED = "rejected"  # the file cannot be read at all; file_error says why
     QUEUED = "queued"
@@ -138,6 +145,7 @@ class ImportStatus(enum.StrEnum):
 
 
 def new_public_id() -> str:
+    """An unguessable id for pages and links."""
     return secrets.token_urlsafe(16)
 
 
@@ -271,6 +279,8 @@ class ImportMail(db.Model):
 
 
 class ExportStatus(enum.StrEnum):
+    """Where an export is, from queued to expired."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -279,6 +289,8 @@ class ExportStatus(enum.StrEnum):
 
 
 class ExportFormat(enum.StrEnum):
+    """The file formats an export can be written in."""
+
     CSV = "csv"
     XLSX = "xlsx"
 

@@ -28,6 +28,7 @@ MAIL_PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace(
 
 
 def init_app(app: Flask) -> None:
+    """Add the security headers to every response."""
     app.after_request(add_security_headers)
 
 

@@ -81,7 +81,13 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         # Buffered: a streamed body (a download) is read inside that same context too.
         kwargs.setdefault("buffered", True)
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        # Werkzeug spools a large upload's body to a temporary file and leaves it open once
+        # the request is done (a browser's body ends with its connection): close it here.
+        request = getattr(response, "request", None)
+        if request is not None:
+            request.environ["wsgi.input"].close()
+        return response
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,7 @@ def seconds_to_wait(email: str, address: str) -> int:
 
 
 def record_failure(email: str, address: str) -> None:
+    """Count a failed login for the account and for the address it came from."""
     window = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
     try:
         connection = queue.get_redis()

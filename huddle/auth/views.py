@@ -1,3 +1,6 @@
+"""Logging in and out, forgotten passwords, set-password links, the language switch, and a
+member's own page."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -12,6 +15,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES, ngettext
 from ..models import User, normalise_email
 from ..tokens import LinkExpired, user_for_set_password_token
+from ..users import service as users
 from . import throttle
 from .forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 
@@ -38,6 +42,7 @@ def _user_by_email(email: str) -> User | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The login page; a correct password logs in (unless the brake is on)."""
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     form = LoginForm()
@@ -70,6 +75,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Log out and go to the login page."""
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -77,6 +83,7 @@ def logout():
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot_password():
+    """Ask for a set-password link by mail (the answer never tells who has an account)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = _user_by_email(form.email.data)
@@ -102,6 +109,7 @@ def forgot_password():
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
+    """Choose a password with a link from a mail (once, before it expires)."""
     try:
         user = user_for_set_password_token(token)
     except LinkExpired:
@@ -110,8 +118,7 @@ def set_password(token: str):
         return render_template("auth/link_invalid.html", reason="invalid"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
-        db.session.commit()
+        users.set_password(user, form.password.data)
         logout_user()
         flash(_("Your password is set. You can log in now."), "success")
         return redirect(url_for("auth.login"))
@@ -120,6 +127,7 @@ def set_password(token: str):
 
 @bp.get("/account")
 def account():
+    """A logged-in user's own page."""
     return render_template("auth/account.html", user=current_user)
 
 
@@ -130,8 +138,7 @@ def set_language():
     language = request.form.get("language", "")
     if language in LANGUAGES:
         if current_user.is_authenticated:
-            current_user.language = language
-            db.session.commit()
+            users.set_language(current_user, language)
         else:
             session["language"] = language
     return redirect(_safe_next(request.form.get("next")) or url_for("auth.login"))

@@ -18,6 +18,7 @@ class SelectionError(ValueError):
 
 
 def ticked(user_ids) -> dict:
+    """The users ticked on a page (at most MAX_TICKED)."""
     ids = sorted({int(value) for value in user_ids if str(value).isdigit()})
     if not ids:
         raise SelectionError(_("Tick at least one user to export."))
@@ -29,10 +30,12 @@ def ticked(user_ids) -> dict:
 
 
 def matching(query: UserQuery) -> dict:
+    """Everyone matching the search and level filter of Users > Manage."""
     return {"q": query.q, "level_id": query.level_id}
 
 
 def with_levels(names: list[str]) -> dict:
+    """Everyone with any of these levels (everyone when there are none)."""
     return {"levels": sorted(names)}
 
 
@@ -49,6 +52,7 @@ def filters(selection: dict) -> list:
 
 
 def count(selection: dict) -> int:
+    """How many users the selection covers now."""
     return db.session.scalar(select(func.count()).select_from(User).where(*filters(selection)))
 
 

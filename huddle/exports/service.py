@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import queue
 from ..extensions import db
 from ..models import Export, ExportFormat, ExportStatus, User, utcnow
-from ..pipeline.writing import write_csv
+from ..pipeline.writing import MEDIA_TYPES, write_csv
 from ..pipeline.xlsx import write_xlsx
 from ..tokens import LinkExpired, LinkInvalid, export_for_download_token
 from . import selection as selections
@@ -26,10 +26,6 @@ from .storage import delete_file, save_file
 log = logging.getLogger(__name__)
 
 WRITERS = {ExportFormat.CSV: write_csv, ExportFormat.XLSX: write_xlsx}
-MEDIA_TYPES = {
-    ExportFormat.CSV: "text/csv; charset=utf-8",
-    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 Progress = Callable[[int], None]
 
 

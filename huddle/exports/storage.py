@@ -49,4 +49,5 @@ def read_file(export_id: int) -> bytes:
 
 
 def delete_file(export_id: int) -> None:
+    """Delete the export's file (its pieces)."""
     db.session.execute(delete(ExportChunk).where(ExportChunk.export_id == export_id))

@@ -22,10 +22,10 @@ from .. import htmx, progress, queue
 from ..extensions import db
 from ..i18n import ngettext
 from ..models import Export, ExportFormat, ExportStatus
+from ..pipeline.writing import MEDIA_TYPES
 from ..users.listing import UserQuery
 from .selection import SelectionError, describe_selection, matching, ticked
 from .service import (
-    MEDIA_TYPES,
     ExportLinkError,
     expires_at,
     export_for_token,

@@ -19,7 +19,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import htmx, mail, queue
-from ..exports.service import MEDIA_TYPES
 from ..extensions import db
 from ..i18n import in_language, language_of
 from ..levels.service import levels_with_counts
@@ -27,7 +26,7 @@ from ..models import ImportRun, ImportStatus
 from ..pipeline.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
 from ..pipeline.encodings import ENCODINGS
 from ..pipeline.reading import SEPARATORS, ReadOptions
-from ..pipeline.writing import template_csv
+from ..pipeline.writing import MEDIA_TYPES, template_csv
 from ..pipeline.xlsx import write_xlsx
 from ..tokens import external_url
 from . import drafts, summary

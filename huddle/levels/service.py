@@ -20,15 +20,19 @@ class LevelNameError(ValueError):
 
 @dataclass(frozen=True)
 class LevelWithCount:
+    """A level and how many users have it."""
+
     level: Level
     user_count: int
 
 
 def all_levels() -> list[Level]:
+    """Every level, by name."""
     return db.session.scalars(select(Level).order_by(Level.name)).all()
 
 
 def levels_with_counts() -> list[LevelWithCount]:
+    """Every level with its number of users, by name."""
     counts = (
         select(UserLevel.level_id, func.count().label("n")).group_by(UserLevel.level_id).subquery()
     )
@@ -41,6 +45,7 @@ def levels_with_counts() -> list[LevelWithCount]:
 
 
 def user_count(level: Level) -> int:
+    """How many users have the level."""
     return db.session.scalar(
         select(func.count()).select_from(UserLevel).where(UserLevel.level_id == level.id)
     )
@@ -69,6 +74,7 @@ def check_name(name: str, *, except_level: Level | None = None) -> str:
 
 
 def create_level(name: str, description: str = "") -> Level:
+    """A new level; ``LevelNameError`` for a name that is taken or not allowed."""
     level = Level(name=check_name(name), description=description.strip())
     db.session.add(level)
     db.session.commit()
@@ -76,7 +82,12 @@ def create_level(name: str, description: str = "") -> Level:
 
 
 def update_level(level: Level, name: str, description: str) -> None:
-    level.name = check_name(name, except_level=level)
+    """Rename and describe the level; ``LevelNameError`` (nothing changed) for a bad name."""
+    try:
+        level.name = check_name(name, except_level=level)
+    except LevelNameError:
+        db.session.rollback()
+        raise
     level.description = description.strip()
     db.session.commit()
 

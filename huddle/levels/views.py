@@ -1,3 +1,5 @@
+"""The Levels page: create, rename, describe and delete access levels."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -26,6 +28,7 @@ def _render_index(form: LevelForm, status: int = 200):
 
 @bp.route("/levels", methods=["GET", "POST"])
 def index():
+    """The levels with their users, and a form for a new one."""
     form = LevelForm(prefix="new")
     if form.validate_on_submit():
         try:
@@ -40,13 +43,13 @@ def index():
 
 @bp.route("/levels/<int:level_id>", methods=["GET", "POST"])
 def edit(level_id: int):
+    """Rename or describe a level."""
     level = _level_or_404(level_id)
     form = LevelForm(obj=level)
     if form.validate_on_submit():
         try:
             service.update_level(level, form.name.data, form.description.data)
         except service.LevelNameError as exc:
-            db.session.rollback()
             form.name.errors.append(str(exc))
         else:
             flash(_("Level “%(name)s” saved.", name=level.name), "success")
@@ -57,6 +60,7 @@ def edit(level_id: int):
 
 @bp.route("/levels/<int:level_id>/delete", methods=["GET", "POST"])
 def delete(level_id: int):
+    """Delete a level, after saying how many users lose it."""
     level = _level_or_404(level_id)
     form = FlaskForm()  # only for the CSRF token
     if form.validate_on_submit():

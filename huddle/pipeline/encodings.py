@@ -31,6 +31,8 @@ _LINE_END = re.compile(rb"[\r\n]")
 
 @dataclass(frozen=True)
 class Encoding:
+    """A text file's encoding: its codec, its name for people, and how sure we are."""
+
     codec: str  # for Python's codecs ("utf-8-sig", "cp1252", …)
     name: str  # for people ("UTF-8", "Windows-1252", …)
     certain: bool = True

@@ -14,6 +14,8 @@ from typing import Protocol
 
 
 class Translations(Protocol):
+    """What translates: gettext and ngettext, as Babel's translations have them."""
+
     def gettext(self, message: str) -> str: ...
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
@@ -53,6 +55,7 @@ def use(translations: Translations | None) -> contextvars.Token:
 
 
 def reset(token: contextvars.Token) -> None:
+    """Undo a ``use``."""
     _current.reset(token)
 
 

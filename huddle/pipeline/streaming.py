@@ -87,6 +87,7 @@ def as_tuples(rows: list[CheckedRow]) -> list[tuple]:
 
 
 def from_tuple(row: tuple) -> CheckedRow:
+    """The row ``as_tuples`` made of it, rebuilt."""
     line, values, levels, problems, cells_json = row
     user = dict(zip(USER_COLUMNS, values))  # noqa: B905 (sent in this order)
     return CheckedRow(line, user, levels, problems, {}, cells_json)

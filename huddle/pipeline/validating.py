@@ -50,6 +50,8 @@ _SIMPLE_EMAIL = re.compile(
 
 @dataclass(slots=True)
 class CheckedRow:
+    """A row as checked: its user, its levels, its problems, and its cells as they were."""
+
     line: int
     user: dict[str, str]  # normalised values of USER_COLUMNS
     levels: tuple[str, ...]  # level names as the database spells them

@@ -73,6 +73,7 @@ def _open(data: bytes):
 
 
 def sheet_names(data: bytes) -> list[str]:
+    """The names of a workbook's sheets, in order."""
     workbook = _open(data)
     try:
         return list(workbook.sheetnames)

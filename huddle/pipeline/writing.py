@@ -18,6 +18,11 @@ from .columns import DELIMITER, TEMPLATE_COLUMNS, TEMPLATE_TITLES
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 GUARD = "'"
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 and shows Zoë, not ZoÃ«
+# What a file we write is, by its format ("csv", "xlsx"), for downloads and attachments.
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _looks_guarded(value: str) -> bool:

@@ -16,6 +16,8 @@ from ..models import User
 
 @dataclass
 class QueueHealth:
+    """Whether Redis answers, and what the workers are doing."""
+
     reachable: bool
     where: str
     error: str = ""
@@ -26,6 +28,7 @@ class QueueHealth:
 
 
 def database_health() -> dict:
+    """Which database, and whether it answers."""
     url = db.engine.url
     try:
         users = db.session.scalar(select(func.count()).select_from(User))
@@ -41,6 +44,7 @@ def database_health() -> dict:
 
 
 def queue_health() -> QueueHealth:
+    """Whether Redis answers, its workers and its failed jobs."""
     config = current_app.config
     where = config["REDIS_URL"] or f"embedded Redis ({config['REDIS_DB_FILE']})"
     try:
@@ -69,6 +73,7 @@ def queue_health() -> QueueHealth:
 
 
 def mail_settings() -> dict:
+    """Where mail goes (without the password)."""
     config = current_app.config
     return {
         "server": f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}",

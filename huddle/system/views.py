@@ -1,3 +1,5 @@
+"""The System page (database, queue and mail health) and the dev Outbox."""
+
 from __future__ import annotations
 
 from io import BytesIO
@@ -13,6 +15,7 @@ bp = Blueprint("system", __name__)
 
 @bp.get("/system")
 def status():
+    """The System page."""
     return render_template(
         "system/status.html",
         database=health.database_health(),
@@ -30,11 +33,13 @@ def _outbox_dir() -> str:
 
 @bp.get("/outbox")
 def outbox():
+    """The mails the dev sink received, newest first."""
     return render_template("system/outbox.html", messages=devmail.list_messages(_outbox_dir()))
 
 
 @bp.get("/outbox/<message_id>")
 def outbox_message(message_id: str):
+    """One mail of the Outbox, its HTML in a sandboxed frame."""
     message = devmail.get_message(_outbox_dir(), message_id) or abort(404)
     response = make_response(render_template("system/outbox_message.html", message=message))
     response.headers["Content-Security-Policy"] = MAIL_PREVIEW_POLICY
@@ -43,6 +48,7 @@ def outbox_message(message_id: str):
 
 @bp.get("/outbox/<message_id>/attachments/<int:index>")
 def outbox_attachment(message_id: str, index: int):
+    """An attachment of a mail in the Outbox."""
     message = devmail.get_message(_outbox_dir(), message_id) or abort(404)
     if not 0 <= index < len(message.attachments):
         abort(404)

@@ -1,3 +1,5 @@
+"""The forms of one user's page: their fields, and a level to add."""
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +38,8 @@ def email_syntax(form, field) -> None:
 
 
 class UserForm(FlaskForm):
+    """A user's fields, as an import fills them."""
+
     email = _text(_l("E-mail address"), User.email, required=True)
     first_name = _text(_l("First name"), User.first_name, required=True)
     infix = _text(_l("Infix"), User.infix)
@@ -55,6 +59,8 @@ class UserForm(FlaskForm):
 
 
 class AddLevelForm(FlaskForm):
+    """A level to give the user."""
+
     level_id = SelectField(
         _l("Level"), coerce=int, validators=[DataRequired(_l("Choose a level."))]
     )

@@ -98,6 +98,8 @@ class UserQuery:
 
 @dataclass(frozen=True)
 class UserPage:
+    """One page of the list of users, with how many match in all."""
+
     users: list[User]
     total: int
     page: int

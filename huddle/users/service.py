@@ -13,6 +13,7 @@ EDITABLE_FIELDS = USER_COLUMNS
 
 
 def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
+    """Whether another user has this address (whatever its capitals)."""
     stmt = select(User.id).where(User.email == normalise_email(email))
     if except_user_id is not None:
         stmt = stmt.where(User.id != except_user_id)
@@ -34,6 +35,18 @@ def update_user(user: User, values: dict[str, str]) -> list[str]:
     if changed:
         db.session.commit()
     return changed
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` this password (which ends every set-password link made before)."""
+    user.set_password(password)
+    db.session.commit()
+
+
+def set_language(user: User, language: str) -> None:
+    """The user's own language, for their pages and mails."""
+    user.language = language
+    db.session.commit()
 
 
 def grant_level(user: User, level: Level, *, admin: User) -> bool:

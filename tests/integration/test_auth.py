@@ -1,3 +1,5 @@
+"""Logging in and out, the login brake, forgotten passwords and set-password links."""
+
 import re
 import time
 

@@ -1,3 +1,5 @@
+"""The command line: admins, levels, exports, the worker."""
+
 from sqlalchemy import func, select
 
 from huddle.extensions import db

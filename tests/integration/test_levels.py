@@ -1,3 +1,5 @@
+"""The Levels page: creating, renaming and deleting levels."""
+
 from sqlalchemy import select
 
 from huddle.extensions import db

@@ -1,3 +1,5 @@
+"""The System page and the dev Outbox."""
+
 from flask_mail import Message
 
 from huddle.extensions import mail

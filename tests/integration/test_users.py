@@ -1,3 +1,5 @@
+"""Users > Manage and one user's page."""
+
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
