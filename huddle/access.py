@@ -6,11 +6,11 @@ two short allow-lists: pages anyone may open, and pages any logged-in user may o
 
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from htmx_flask import make_response
 
+from . import htmx
 from .extensions import db, login_manager
 from .models import User
 
@@ -43,11 +43,8 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    target = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if getattr(request, "htmx", False):
-        # A redirect inside an htmx request would swap the login page into a fragment.
-        return make_response("", redirect=target)
-    return redirect(target)
+    # For htmx a full page load: a redirect would swap the login page into a fragment.
+    return htmx.leave(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def require_access():
