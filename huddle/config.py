@@ -89,6 +89,11 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Huddle <no-reply@huddle.example>"),
+        # Seconds any one exchange with the mail server may take (a hung server ends a try).
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT") or 30),
+        # Addresses with letters like "ü" before the @ need the server's SMTPUTF8. On: they
+        # are sent with it (most servers offer it); off: the preview refuses them.
+        "MAIL_SMTPUTF8": _flag(env.get("MAIL_SMTPUTF8"), default=True),
         "DEV_MAIL_SINK": not mail_server,
         "OUTBOX_DIR": str(instance_path / "outbox"),
         "HUDDLE_BASE_URL": base_url,

@@ -36,9 +36,14 @@ class OutboxHandler:
         return "250 Message accepted for delivery"
 
 
-def start_sink(outbox_dir: str | Path, host: str = "127.0.0.1", port: int = 8025) -> Controller:
-    """Start the sink in a background thread; call ``.stop()`` on the result to end it."""
-    controller = Controller(OutboxHandler(outbox_dir), hostname=host, port=port)
+def start_sink(
+    outbox_dir: str | Path, host: str = "127.0.0.1", port: int = 8025, *, smtputf8: bool = True
+) -> Controller:
+    """Start the sink in a background thread; call ``.stop()`` on the result to end it. It
+    offers SMTPUTF8 (addresses like müller@…), as most mail servers do, unless told not to."""
+    controller = Controller(
+        OutboxHandler(outbox_dir), hostname=host, port=port, enable_SMTPUTF8=smtputf8
+    )
     controller.start()
     return controller
 

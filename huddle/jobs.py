@@ -7,7 +7,8 @@ are queued by their dotted names (``queue.enqueue("huddle.jobs.run_import", id)`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -97,15 +98,17 @@ def _send_pending(run: ImportRun, pending: list[int]) -> tuple[int, int]:
     return sent, failed
 
 
-def _import_letters(run: ImportRun, pending: list[int]) -> Iterator[tuple[ImportMail, mail.Letter]]:
-    """Each pending mail with its letter, composed when it is its turn to go."""
+def _import_letters(
+    run: ImportRun, pending: list[int]
+) -> Iterator[tuple[ImportMail, Callable[[], mail.Letter]]]:
+    """Each pending mail with the way to compose its letter when it is its turn to go."""
     for mail_id in pending:
         record = db.session.get(ImportMail, mail_id)
-        user = db.session.get(User, record.user_id)
-        yield record, _import_letter(record, user, run)
+        yield record, partial(_import_letter, record, run)
 
 
-def _import_letter(record: ImportMail, user: User, run: ImportRun) -> mail.Letter:
+def _import_letter(record: ImportMail, run: ImportRun) -> mail.Letter:
+    user = db.session.get(User, record.user_id)
     if record.kind == MailKind.WELCOME:
         levels = [level.name for level in user.levels]
         return mail.welcome_letter(user, link=set_password_link(user), levels=levels)

@@ -9,22 +9,32 @@ place that talks to the mail server. No mail ever contains a password.
 
 from __future__ import annotations
 
+import email.policy
+import logging
+import re
 import smtplib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import TypeVar
 
-from flask import render_template
+import flask_mail
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
 
-from .extensions import mail
 from .i18n import in_language, language_of, ngettext
 from .models import Export, ExportStatus, ImportRun, ImportStatus, User
+
+log = logging.getLogger(__name__)
 
 Key = TypeVar("Key")
 # What a mail server or the way to it answers when a mail cannot be sent.
 SEND_ERRORS = (OSError, smtplib.SMTPException)
+# The connection itself is gone: reconnect before the next mail.
+CONNECTION_LOST = (smtplib.SMTPServerDisconnected, OSError)
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x00-\x1f\x7f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -79,32 +89,136 @@ def _message(letter: Letter) -> Message:
     return message
 
 
-def send(letters: Iterable[tuple[Key, Letter]]) -> Iterator[tuple[Key, str | None]]:
+def send(
+    letters: Iterable[tuple[Key, Callable[[], Letter]]],
+) -> Iterator[tuple[Key, str | None]]:
     """Send each letter over one connection, in order, and yield after each its key and None
-    when the server took it, else why not. Letters are composed as they are asked for, so a
-    caller may record each outcome before the next mail goes.
+    when the server took it, else why not. Each letter is composed (by its callable) when it
+    is its turn, so a caller may record each outcome before the next mail goes.
 
-    Raises ``MailServerUnreachable`` when the server cannot be reached, or the connection
-    fails outside a mail: the letters not yet yielded were not sent.
+    Every mail is its own unit: whatever goes wrong in composing, rendering or sending one
+    (an address the server refuses, a broken template, a header it cannot carry) is that
+    mail's failed try, and the next one goes. A lost connection is opened again before the
+    next mail; every exchange with the server has a timeout (MAIL_TIMEOUT).
+
+    Raises ``MailServerUnreachable`` when the server cannot be reached: the letters not yet
+    yielded were not sent.
     """
     try:
-        with mail.connect() as connection:
-            for key, letter in letters:
-                try:
-                    connection.send(_message(letter))
-                except SEND_ERRORS as exc:
-                    yield key, str(exc)
-                else:
-                    yield key, None
+        with _Connection(current_app.extensions["mail"]) as connection:
+            for key, compose in letters:
+                error = _deliver(connection, compose)
+                yield key, error
+                if error is not None and connection.lost:
+                    connection.reconnect()
     except SEND_ERRORS as exc:
         raise MailServerUnreachable(str(exc)) from exc
 
 
 def send_one(letter: Letter) -> None:
     """Send one letter; raises ``MailServerUnreachable`` or ``MailNotSent`` when it did not go."""
-    for _key, error in send([(None, letter)]):
+    for _key, error in send([(None, lambda: letter)]):
         if error is not None:
             raise MailNotSent(error)
+
+
+def _deliver(connection: _Connection, compose: Callable[[], Letter]) -> str | None:
+    """Compose, render and send one mail; None when the server took it, else why not."""
+    try:
+        message = _message(compose())
+        if _needs_smtputf8(message):
+            connection.send_smtputf8(message)
+        else:
+            connection.send(message)
+    except CONNECTION_LOST as exc:
+        connection.lost = True
+        return str(exc) or type(exc).__name__
+    except Exception as exc:  # one mail's failure, whatever it is, is that mail's alone
+        log.warning("A mail could not be sent", exc_info=True)
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def _needs_smtputf8(message: Message) -> bool:
+    """Whether an address of the message has letters beyond ASCII before its @."""
+    return any(not address.rpartition("@")[0].isascii() for address in message.send_to)
+
+
+class _Connection(flask_mail.Connection):
+    """Flask-Mail's connection, with a timeout on every exchange and SMTPUTF8 where needed."""
+
+    lost = False
+
+    def configure_host(self) -> smtplib.SMTP:
+        """Connect (and log in) with MAIL_TIMEOUT on every exchange: a server that accepts
+        and then never answers ends the try instead of holding the worker."""
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        kind = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = kind(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+    def reconnect(self) -> None:
+        """Open the connection again (the server hung up, or timed out)."""
+        if self.host is not None:
+            try:
+                self.host.close()
+            finally:
+                self.host = None
+        self.host = self.configure_host()
+        self.lost = False
+
+    def send_smtputf8(self, message: Message) -> None:
+        """Send ``message`` with SMTPUTF8, which an address like müller@… needs (RFC 6531);
+        raises ``MailNotSent`` (with what to do) when it is off or the server lacks it.
+
+        Flask-Mail writes every address as ASCII, which such an address is not, so this
+        message is written by the standard library's SMTPUTF8 policy instead."""
+        if not current_app.config["MAIL_SMTPUTF8"]:
+            raise MailNotSent(_no_smtputf8())
+        if self.host is None:  # MAIL_SUPPRESS_SEND
+            return
+        self.host.ehlo_or_helo_if_needed()
+        if not self.host.has_extn("smtputf8"):
+            raise MailNotSent(_no_smtputf8())
+        envelope_from = parseaddr(message.sender)[1]
+        data = _as_smtputf8(message).as_bytes()
+        self.host.sendmail(envelope_from, message.send_to, data, ["SMTPUTF8"])
+
+
+def _as_smtputf8(message: Message) -> EmailMessage:
+    """``message`` as the standard library writes it with UTF-8 headers (RFC 6532)."""
+    written = EmailMessage(policy=email.policy.SMTPUTF8)
+    written["Subject"] = message.subject
+    written["From"] = message.sender
+    written["To"] = ", ".join(message.recipients)
+    written["Date"] = formatdate(localtime=True)
+    written["Message-ID"] = make_msgid()
+    written.set_content(message.body)
+    written.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        written.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return written
+
+
+def _no_smtputf8() -> str:
+    return _(
+        "The mail server does not take addresses with letters like “ü” before the @ (it "
+        "needs SMTPUTF8). Turn SMTPUTF8 on at the mail server, or give this person another "
+        "address."
+    )
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a mail header: line breaks and control characters become one space
+    (a file name may hold them; a header must not)."""
+    return _LINE_BREAKS.sub(" ", text).strip()
 
 
 def set_password_letter(user: User, *, link: str, hours: int) -> Letter:
@@ -141,9 +255,9 @@ def import_report_letter(
     language = language_of(admin)
     with in_language(language):
         if run.status == ImportStatus.DONE:
-            subject = _("Import finished: %(file)s", file=run.filename)
+            subject = _("Import finished: %(file)s", file=one_line(run.filename))
         else:
-            subject = _("Import failed: %(file)s", file=run.filename)
+            subject = _("Import failed: %(file)s", file=one_line(run.filename))
     context = {"user": admin, "run": run, "link": link}
     attachments = [attachment] if attachment else []
     return Letter(admin.email, language, subject, "import_report", context, attachments)

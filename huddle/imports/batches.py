@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..bulk import db_value, in_list, insert_many, update_many
@@ -78,6 +79,7 @@ class Setting:
     notify_new: bool = False
     notify_existing: bool = False
     collect_names: bool = False  # collect names with accents (the encoding is uncertain)
+    smtputf8: bool = True  # addresses like müller@… can be mailed (MAIL_SMTPUTF8)
 
     @classmethod
     def for_run(cls, run, chosen: Iterable[str], *, outcome: bool, **more) -> Setting:
@@ -97,6 +99,7 @@ class Setting:
             booleans=(db_value(ImportRow.edited, False), db_value(ImportRow.edited, True)),
             notify_new=run.notify_new,
             notify_existing=run.notify_existing,
+            smtputf8=current_app.config["MAIL_SMTPUTF8"],
             **more,
         )
 
@@ -292,7 +295,8 @@ def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
     # A row takes 50 bytes or more in a CSV file, far fewer in a (zipped) workbook.
     expected_rows = table.size // (50 if table.kind == "csv" else 5)
     planner = BatchPlanner(setting, expected_rows)
-    return check_in_batches(table, setting.fixes, known_levels(), planner)
+    levels = known_levels()
+    return check_in_batches(table, setting.fixes, levels, planner, smtputf8=setting.smtputf8)
 
 
 def write(writes: BatchWrites, setting: Setting) -> None:

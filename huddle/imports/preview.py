@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -138,7 +139,10 @@ def _recheck(run: ImportRun, emails: set[str], always: int) -> None:
         SourceRow(r.line, dict(r.values), int(any(not column for column, _ in r.problems)))
         for r in rows
     ]
-    checked: list[CheckedRow] = list(mark_duplicates(validate_row(s, levels) for s in sources))
+    smtputf8 = current_app.config["MAIL_SMTPUTF8"]
+    checked: list[CheckedRow] = list(
+        mark_duplicates(validate_row(s, levels, smtputf8=smtputf8) for s in sources)
+    )
     existing = load_existing(c.email for c in checked if c.valid)
     chosen = chosen_level_names(run)
     for stored, check in zip(rows, checked, strict=True):

@@ -19,6 +19,7 @@ import os
 import pickle
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TypeVar
 
 from .columns import USER_COLUMNS
@@ -43,8 +44,9 @@ def apply_fixes(rows: Iterable[SourceRow], fixes: Mapping[str, dict]) -> Iterato
         yield row
 
 
-def _checked(table: CsvTable, fixes, known_levels) -> Iterator[CheckedRow]:
-    return (validate_row(row, known_levels) for row in apply_fixes(table.rows(), fixes))
+def _checked(table: CsvTable, fixes, known_levels, smtputf8: bool) -> Iterator[CheckedRow]:
+    rows = apply_fixes(table.rows(), fixes)
+    return (validate_row(row, known_levels, smtputf8=smtputf8) for row in rows)
 
 
 def in_batches(items: Iterable, size: int) -> Iterator[list]:
@@ -60,13 +62,18 @@ def in_batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def check_rows(
-    table: CsvTable, fixes: Mapping[str, dict], known_levels: Mapping[str, str]
+    table: CsvTable,
+    fixes: Mapping[str, dict],
+    known_levels: Mapping[str, str],
+    *,
+    smtputf8: bool = True,
 ) -> Iterator[CheckedRow]:
-    """Every row of ``table``, with ``fixes`` applied, checked, in file order. When the
-    stream ends, ``table.blank_lines`` counts the blank lines of the whole file."""
+    """Every row of ``table``, with ``fixes`` applied, checked, in file order (``smtputf8``:
+    see ``validate_row``). When the stream ends, ``table.blank_lines`` counts the blank lines
+    of the whole file."""
     if table.size < HELPER_MIN_BYTES:
-        return _checked(table, fixes, known_levels)
-    batches = check_in_batches(table, fixes, known_levels, as_tuples)
+        return _checked(table, fixes, known_levels, smtputf8)
+    batches = check_in_batches(table, fixes, known_levels, as_tuples, smtputf8=smtputf8)
     return (from_tuple(row) for batch in batches for row in batch)
 
 
@@ -98,17 +105,20 @@ def check_in_batches(
     fixes: Mapping[str, dict],
     known_levels: Mapping[str, str],
     work: Callable[[list[CheckedRow]], Result],
+    *,
+    smtputf8: bool = True,
 ) -> Iterator[Result]:
     """``work`` done on each batch of checked rows (``BATCH_ROWS`` of them), its results in
     file order. A large file is checked, and ``work`` done, in a helper process: there
     ``work`` must not use what the parent had open (a database connection), and its results
     must pickle. When the stream ends, ``table.blank_lines`` is set."""
+    checked = partial(_checked, table, fixes, known_levels, smtputf8)
     if table.size < HELPER_MIN_BYTES:
-        return map(work, in_batches(_checked(table, fixes, known_levels), BATCH_ROWS))
-    return _from_helper(table, fixes, known_levels, work)
+        return map(work, in_batches(checked(), BATCH_ROWS))
+    return _from_helper(table, checked, work)
 
 
-def _from_helper(table, fixes, known_levels, work) -> Iterator:
+def _from_helper(table: CsvTable, checked: Callable[[], Iterator[CheckedRow]], work) -> Iterator:
     # "fork": the helper starts with the open table as it is (the file is shared, not copied).
     # It closes whatever else the parent has open (database, Redis), only reads, validates,
     # does the work and writes to the pipe, and leaves without running the parent's exit hooks.
@@ -117,7 +127,7 @@ def _from_helper(table, fixes, known_levels, work) -> Iterator:
     _widen(receiver)
     helper = context.Process(
         target=_send_batches,
-        args=(table, fixes, known_levels, work, sender),
+        args=(table, checked, work, sender),
         name="huddle-check-rows",
         daemon=True,
     )
@@ -152,7 +162,7 @@ def _widen(pipe) -> None:
         fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _send_batches(table, fixes, known_levels, work, sender) -> None:
+def _send_batches(table: CsvTable, checked, work, sender) -> None:
     """In the helper: check the rows, do the work on each batch and send what it returns."""
 
     # Let go of everything the parent had open (database connections, the pipe's other end):
@@ -169,7 +179,7 @@ def _send_batches(table, fixes, known_levels, work, sender) -> None:
         sender.send_bytes(pickle.dumps((kind, payload), pickle.HIGHEST_PROTOCOL))
 
     try:
-        for batch in in_batches(_checked(table, fixes, known_levels), BATCH_ROWS):
+        for batch in in_batches(checked(), BATCH_ROWS):
             send("batch", work(batch))
         send("end", table.blank_lines)
     except FileProblem as problem:

@@ -170,8 +170,31 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
     return problems
 
 
-def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
-    """Check one row. ``known_levels`` maps lower-case level names to their spelling."""
+def _email_problem(email: str, smtputf8: bool) -> tuple[str, Problem | None]:
+    """The address normalised, and what is wrong with it (None when nothing is)."""
+    normalised, error = check_email(email)
+    if error:
+        message = _(
+            "“%(email)s” is not a valid e-mail address: %(error)s", email=email, error=error
+        )
+        return normalised, Problem("email", message)
+    if not smtputf8 and not email.partition("@")[0].isascii():
+        message = _(
+            "“%(email)s” has letters like “ü” before the @, and this Huddle's mail server "
+            "cannot send to such addresses (SMTPUTF8 is off): give this person an address "
+            "without them.",
+            email=email,
+        )
+        return normalised, Problem("email", message)
+    return normalised, None
+
+
+def validate_row(
+    row: SourceRow, known_levels: Mapping[str, str], *, smtputf8: bool = True
+) -> CheckedRow:
+    """Check one row. ``known_levels`` maps lower-case level names to their spelling;
+    without ``smtputf8`` (the mail server cannot take them) an address with letters beyond
+    ASCII before the @ is refused."""
     values = row.values
     # map() over the columns rather than a loop: this runs for every row of every file.
     cleaned = list(map(str.strip, map(values.get, USER_COLUMNS, _BLANKS)))
@@ -193,18 +216,9 @@ def validate_row(row: SourceRow, known_levels: Mapping[str, str]) -> CheckedRow:
     email = user["email"]
     # The address is checked last, and only when it passed the checks above.
     if email and not any(problem.column == "email" for problem in problems):
-        user["email"], error = check_email(email)
-        if error:
-            problems.append(
-                Problem(
-                    "email",
-                    _(
-                        "“%(email)s” is not a valid e-mail address: %(error)s",
-                        email=email,
-                        error=error,
-                    ),
-                )
-            )
+        user["email"], problem = _email_problem(email, smtputf8)
+        if problem:
+            problems.append(problem)
     user["language"] = user["language"].lower()
     levels = []
     raw_levels = clean(values.get("levels", ""))
