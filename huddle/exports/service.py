@@ -156,7 +156,9 @@ def start_export(admin: User, selection: dict, fmt: str) -> Export:
     queue.check_available()
     export = create_export(admin, selection, fmt)
     try:
-        job = queue.enqueue("huddle.jobs.run_export", export.id, retries=1, job_timeout=3600)
+        job = queue.enqueue(
+            "huddle.jobs.run_export", export.id, on="exports", retries=1, job_timeout=3600
+        )
     except queue.QueueUnavailable:
         db.session.delete(export)
         db.session.commit()
@@ -189,7 +191,7 @@ def recent_export(admin: User, within: timedelta = timedelta(hours=1)) -> Export
 
 def queue_export_mail(export: Export):
     """Queue the mail that tells the admin how the export ended (retried when it fails)."""
-    return queue.enqueue("huddle.jobs.mail_export", export.id)
+    return queue.enqueue("huddle.jobs.mail_export", export.id, on="exports")
 
 
 def fits_in_mail(export: Export) -> bool:

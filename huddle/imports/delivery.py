@@ -7,15 +7,18 @@ job (``huddle.jobs``); this module only keeps the records.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 
 from .. import queue
 from ..extensions import db
-from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailStatus, User, utcnow
+from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailKind, MailStatus, User, utcnow
 
 SHOWN_FAILURES = 50
+# The mails an import owes the people in its file (the admin's report is apart).
+USER_MAILS = (MailKind.WELCOME, MailKind.UPDATED)
 
 
 @dataclass
@@ -46,13 +49,15 @@ class MailDelivery:
         return self.sent + self.waiting + self.failed
 
 
-def pending_mail_ids(import_id: int) -> list[int]:
-    """The ids of the import's mails still waiting to be sent, in the order they were owed."""
-    return db.session.scalars(
-        select(ImportMail.id)
-        .where(ImportMail.import_id == import_id, ImportMail.status == MailStatus.PENDING.value)
-        .order_by(ImportMail.id)
-    ).all()
+def pending_mail_ids(import_id: int, kinds: Iterable[MailKind] | None = None) -> list[int]:
+    """The ids of the import's mails still waiting to be sent (of these ``kinds``, or all), in
+    the order they were owed."""
+    query = select(ImportMail.id).where(
+        ImportMail.import_id == import_id, ImportMail.status == MailStatus.PENDING.value
+    )
+    if kinds is not None:
+        query = query.where(ImportMail.kind.in_([kind.value for kind in kinds]))
+    return db.session.scalars(query.order_by(ImportMail.id)).all()
 
 
 def mark_sent(record: ImportMail) -> None:
@@ -128,10 +133,15 @@ def _failures(run: ImportRun) -> list[FailedMail]:
     ]
 
 
-def queue_import_mails(import_id: int):
-    """Queue the sending of an import's mails: tried once and retried with growing pauses,
-    MAX_MAIL_ATTEMPTS times in all, after which the mails still unsent are marked failed."""
-    return queue.enqueue("huddle.jobs.mail_import", import_id, retries=MAX_MAIL_ATTEMPTS - 1)
+def queue_import_mails(import_id: int) -> None:
+    """Queue the sending of an import's waiting mails: the admin's report with the imports
+    (it goes first), the users' mails on the mails queue. Each is tried once and retried with
+    growing pauses, MAX_MAIL_ATTEMPTS times in all, after which it is marked failed."""
+    retries = MAX_MAIL_ATTEMPTS - 1
+    if pending_mail_ids(import_id, (MailKind.REPORT,)):
+        queue.enqueue("huddle.jobs.mail_import_report", import_id, on="imports", retries=retries)
+    if pending_mail_ids(import_id, USER_MAILS):
+        queue.enqueue("huddle.jobs.mail_import", import_id, on="mails", retries=retries)
 
 
 def resend_failed_mails(run: ImportRun) -> int:

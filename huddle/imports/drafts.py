@@ -183,7 +183,9 @@ def start(run: ImportRun, *, from_status: ImportStatus = ImportStatus.DRAFT) -> 
     try:
         # One automatic retry: when the process running it is killed (out of memory, a
         # deploy), RQ runs it again; the interrupted attempt left nothing behind.
-        job = queue.enqueue("huddle.jobs.run_import", run.id, retries=1, job_timeout=3600)
+        job = queue.enqueue(
+            "huddle.jobs.run_import", run.id, on="imports", retries=1, job_timeout=3600
+        )
     except queue.QueueUnavailable:
         run.status = from_status
         db.session.commit()

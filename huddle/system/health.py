@@ -50,7 +50,8 @@ def queue_health() -> QueueHealth:
     try:
         connection = queue.get_redis()
         connection.ping()
-        q = queue.get_queue()
+        queues = queue.all_queues()
+        names = {q.name for q in queues}
         workers = [
             {
                 "name": w.name,
@@ -58,14 +59,15 @@ def queue_health() -> QueueHealth:
                 "last_heartbeat": w.last_heartbeat,
                 "current_job": w.get_current_job_id(),
             }
-            for w in Worker.all(queue=q)
+            for w in Worker.all(connection=connection)
+            if names & set(w.queue_names())
         ]
         return QueueHealth(
             reachable=True,
             where=where,
-            queued=q.count,
-            running=StartedJobRegistry(queue=q).count,
-            failed=FailedJobRegistry(queue=q).count,
+            queued=sum(q.count for q in queues),
+            running=sum(StartedJobRegistry(queue=q).count for q in queues),
+            failed=sum(FailedJobRegistry(queue=q).count for q in queues),
             workers=workers,
         )
     except Exception as exc:  # Redis down is a state to show, not an error page

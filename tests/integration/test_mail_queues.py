@@ -1,0 +1,129 @@
+"""Mail never blocks anything else: while a worker sends 5,000 welcome mails to a mail server
+that takes 20 ms a mail, a small import started afterwards is done within 10 s and its report
+arrives within 10 s more, and an export of 100 users is ready (and mailed) within 10 s.
+
+Real parts: two ``flask worker`` processes laid out as ``flask dev`` starts them (one for
+imports and exports, one for mails), the embedded Redis, and an aiosmtpd server made slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from huddle import devmail
+from huddle.exports.selection import ticked
+from huddle.exports.service import start_export
+from huddle.extensions import db
+from huddle.imports import drafts
+from huddle.models import (
+    Export,
+    ExportStatus,
+    ImportMail,
+    ImportRun,
+    ImportStatus,
+    MailKind,
+    MailStatus,
+    User,
+)
+
+from ..helpers import ROOT, csv_file, free_port, worker_env
+
+BIG = 5_000
+MAIL_SECONDS = 0.02
+
+
+class SlowOutbox(devmail.OutboxHandler):
+    """A mail server that takes its time over every mail, as a real one under load does."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        await asyncio.sleep(MAIL_SECONDS)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def slow_sink(tmp_path):
+    port = free_port()
+    controller = Controller(SlowOutbox(tmp_path), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield {"port": port, "outbox": tmp_path}
+    controller.stop()
+
+
+@pytest.fixture
+def workers(app, slow_sink, smtp_sink):
+    """The two workers of ``flask dev``, sending to the slow server."""
+    env = {**worker_env(app, smtp_sink), "MAIL_PORT": str(slow_sink["port"])}
+    command = [sys.executable, "-m", "flask", "--app", "app", "worker", "--queues"]
+    processes = [
+        subprocess.Popen([*command, queues], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        for queues in ("imports,exports", "mails")
+    ]
+    yield processes
+    # RQ stops a worker at the second SIGTERM even in the middle of a job (the batch), and
+    # the process sending the job's mails with it.
+    for _ in range(2):
+        for process in processes:
+            process.terminate()
+        time.sleep(0.5)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _within(seconds: float, check, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if value := check():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+def _report_sent(import_id: int) -> bool:
+    report = db.session.scalar(
+        select(ImportMail).where(
+            ImportMail.import_id == import_id, ImportMail.kind == MailKind.REPORT.value
+        )
+    )
+    return report is not None and report.status == MailStatus.SENT
+
+
+def test_a_big_mail_batch_holds_up_neither_an_import_nor_an_export(
+    app, admin, app_ctx, slow_sink, workers
+):
+    people = [f"persoon{i}@x.nl;Persoon;;{i};;;;;" for i in range(BIG)]
+    big = drafts.create_draft("iedereen.csv", csv_file(*people), admin=admin)
+    assert drafts.start(big)
+    _within(60, lambda: db.session.get(ImportRun, big.id).status == ImportStatus.DONE, "big")
+    # The batch is under way: some welcomes are out, most still to go.
+    _within(30, lambda: len(devmail.list_messages(slow_sink["outbox"], limit=50)) > 20, "mails")
+
+    small = drafts.create_draft("klein.csv", csv_file("a@y.nl;A;;B;;;;;"), admin=admin)
+    assert drafts.start(small)
+    user_ids = db.session.scalars(select(User.id).order_by(User.id).limit(100)).all()
+    export = start_export(admin, ticked(user_ids), "csv")
+    began = time.monotonic()
+
+    _within(10, lambda: db.session.get(ImportRun, small.id).status == ImportStatus.DONE, "small")
+    done = time.monotonic() - began
+    _within(10, lambda: db.session.get(Export, export.id).status == ExportStatus.DONE, "export")
+    _within(10, lambda: db.session.get(Export, export.id).mailed, "the export's mail")
+    _within(10 + 10 - done, lambda: _report_sent(small.id), "the small import's report")
+
+    # The server has them; and the batch is far from done: it held up nothing.
+    messages = devmail.list_messages(slow_sink["outbox"], limit=10_000)
+    subjects = [m.subject for m in messages]
+    assert subjects.count("Import finished: klein.csv") == 1
+    assert subjects.count("Your export of 100 users is ready") == 1
+    assert len(messages) < BIG
