@@ -21,6 +21,7 @@ from .i18n import in_language, language_of
 from .imports import delivery
 from .imports.applying import apply_import
 from .imports.preview import problem_rows_csv
+from .imports.upkeep import upkeep as upkeep_imports
 from .models import Export, ExportStatus, ImportMail, ImportRun, ImportStatus, MailKind, User
 from .tokens import export_download_token, external_url, set_password_link
 
@@ -138,6 +139,13 @@ def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:
     with in_language(language_of(admin)):
         data = problem_rows_csv(run).encode("utf-8")
     return mail.Attachment(f"problem-rows-{run.public_id[:8]}.csv", "text/csv", data)
+
+
+def upkeep() -> str:
+    """Find what Redis lost: lost imports (failed, their admin mailed) and waiting mails with
+    no job left to send them (queued again)."""
+    done = upkeep_imports()
+    return f"{done.lost_imports} lost import(s); mails queued again for {done.mails_requeued_for}"
 
 
 def run_export(export_id: int) -> str:

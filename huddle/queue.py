@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from .extensions import db
 
@@ -150,6 +151,21 @@ def job_lost(job_id: str) -> bool:
     return job_status(job_id) in ("failed", "stopped", "canceled", "missing")
 
 
+def ids_with_jobs(job_names: set[str]) -> set:
+    """The first arguments (ids) of the jobs named ``job_names`` that RQ still holds: waiting,
+    scheduled for a retry, or running."""
+    connection = get_redis()
+    ids = set()
+    for q in all_queues():
+        job_ids = set(q.get_job_ids())
+        for registry in (ScheduledJobRegistry, StartedJobRegistry, DeferredJobRegistry):
+            job_ids.update(registry(queue=q).get_job_ids())
+        for job in Job.fetch_many(sorted(job_ids), connection=connection):
+            if job is not None and job.func_name in job_names and job.args:
+                ids.add(job.args[0])
+    return ids
+
+
 # Pauses before each retry of a failed job: soon at first, then further apart (≈ 36 min).
 RETRY_BACKOFF = (10, 60, 300, 1800)
 
@@ -169,14 +185,29 @@ def enqueue(job: str, *args, on: str = "mails", retries: int = 3, **kwargs):
         raise QueueUnavailable(str(exc)) from exc
 
 
+# How often one of the workers queues the upkeep job (huddle.jobs.upkeep), at most.
+UPKEEP_SECONDS = 5 * 60
+
+
 class _AppContextMixin:
-    """Runs every job inside a fresh app context, so jobs can use ``db`` and ``mail``."""
+    """Runs every job inside a fresh app context, so jobs can use ``db`` and ``mail``; and
+    with RQ's own upkeep (at start, then every ten minutes) queues ours: the database is the
+    truth about imports and mails, and this finds what Redis lost (see huddle.jobs.upkeep)."""
 
     app: Flask
 
     def perform_job(self, job, queue):
         with self.app.app_context():
             return super().perform_job(job, queue)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        # One upkeep for all workers: whoever takes the lock first queues it.
+        with contextlib.suppress(*REDIS_DOWN):
+            key = f"huddle:upkeep:{self.app.config['RQ_QUEUE']}"
+            if self.connection.set(key, 1, nx=True, ex=UPKEEP_SECONDS):
+                with self.app.app_context():
+                    enqueue("huddle.jobs.upkeep", on="imports", retries=0)
 
 
 class AppWorker(_AppContextMixin, Worker):

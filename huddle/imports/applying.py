@@ -9,6 +9,7 @@ stored value; ``is_admin`` and passwords are never touched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -22,6 +23,7 @@ from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, M
 from ..pipeline.problems import FileProblem
 from ..pipeline.reading import ReadOptions, open_table
 from . import batches
+from .delivery import queue_import_mails
 from .lookups import chosen_level_names, stored_lines
 from .preview import recount
 
@@ -114,17 +116,22 @@ def _apply(run: ImportRun, progress: Progress) -> None:
     run.finished_at = utcnow()
 
 
-def notice_lost_job(run: ImportRun) -> None:
+def notice_lost_job(run: ImportRun) -> bool:
     """A queued or running import whose job RQ gave up on (its process was killed, and so
-    was the retry) is marked failed, so that the admin sees it and can start it again."""
+    was the retry) is marked failed, so that the admin sees it and can start it again, and
+    mailed, however it died. Returns whether it was."""
     if run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING) or not run.job_id:
-        return
+        return False
     if not queue.job_lost(run.job_id):
-        return
+        return False
     run.status = ImportStatus.FAILED
     run.error = _(
         "The import stopped unexpectedly: the process running it was stopped (for example, "
         "it ran out of memory) and the retry too. Nothing was imported. Start it again."
     )
     run.finished_at = utcnow()
+    _owe_report(run)
     db.session.commit()
+    with contextlib.suppress(queue.QueueUnavailable):  # the upkeep sends it once Redis is back
+        queue_import_mails(run.id)
+    return True

@@ -257,9 +257,9 @@ def jobs_queued_by_name(modules: dict[str, str]) -> list[str]:
         for node in ast.walk(ast.parse(source)):
             if not (isinstance(node, ast.Call) and _called_name(node) == "enqueue"):
                 continue
-            if module == "huddle.queue":
-                continue  # the definition's own call to RQ
             first = node.args[0] if node.args else None
+            if module == "huddle.queue" and isinstance(first, ast.Name):
+                continue  # the definition's own call to RQ, with the name it was given
             if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                 found.append(f"{module}:{node.lineno} queues a job that is not named by a string")
             elif not first.value.startswith("huddle.jobs.") or first.value[12:] not in jobs:

@@ -1,0 +1,60 @@
+"""Upkeep of imports when something outside them died: the database is the truth about every
+import and mail, Redis only the messenger. Run now and then by a worker (``huddle.jobs.upkeep``).
+
+- An import whose job RQ lost (its process killed, and the retry too; Redis emptied) is
+  marked failed, and its admin mailed.
+- Mails that wait with no job left to send them (Redis restarted empty while they waited for
+  a retry) are queued again, so that none waits forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .. import queue
+from ..extensions import db
+from ..models import ImportMail, ImportRun, ImportStatus, MailStatus, utcnow
+from .applying import notice_lost_job
+from .delivery import queue_import_mails
+
+# A finished import queues its own mails: give it this long before we call them forgotten.
+GRACE = timedelta(minutes=2)
+MAIL_JOBS = {"huddle.jobs.mail_import", "huddle.jobs.mail_import_report"}
+
+
+@dataclass
+class Upkeep:
+    """What one round of upkeep did."""
+
+    lost_imports: int = 0
+    mails_requeued_for: int = 0  # imports whose waiting mails were queued again
+
+
+def upkeep(now=None) -> Upkeep:
+    """Mark lost imports failed (mailing their admins), and queue again the mails that wait
+    with no job to send them."""
+    done = Upkeep()
+    running = db.session.scalars(
+        select(ImportRun).where(
+            ImportRun.status.in_([ImportStatus.QUEUED.value, ImportStatus.RUNNING.value]),
+            ImportRun.job_id != "",
+        )
+    ).all()
+    done.lost_imports = sum(notice_lost_job(run) for run in running)
+    cutoff = (now or utcnow()) - GRACE
+    waiting = set(
+        db.session.scalars(
+            select(ImportMail.import_id)
+            .join(ImportRun, ImportRun.id == ImportMail.import_id)
+            .where(ImportMail.status == MailStatus.PENDING.value, ImportRun.finished_at < cutoff)
+            .distinct()
+        )
+    )
+    forgotten = waiting - queue.ids_with_jobs(MAIL_JOBS)
+    for import_id in sorted(forgotten):
+        queue_import_mails(import_id)
+    done.mails_requeued_for = len(forgotten)
+    return done
