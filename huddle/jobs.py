@@ -20,6 +20,7 @@ from .extensions import db
 from .i18n import in_language, language_of
 from .imports import delivery
 from .imports.applying import apply_import
+from .imports.lookups import mail_language
 from .imports.preview import problem_rows_csv
 from .imports.upkeep import upkeep as upkeep_imports
 from .models import Export, ExportStatus, ImportMail, ImportRun, ImportStatus, MailKind, User
@@ -122,12 +123,16 @@ def _import_letters(
 
 def _import_letter(record: ImportMail, run: ImportRun) -> mail.Letter:
     user = db.session.get(User, record.user_id)
+    language = mail_language(run)  # for people without a language of their own
     if record.kind == MailKind.WELCOME:
         levels = [level.name for level in user.levels]
-        return mail.welcome_letter(user, link=set_password_link(user), levels=levels)
+        link = set_password_link(user)
+        return mail.welcome_letter(user, link=link, levels=levels, language=language)
     if record.kind == MailKind.UPDATED:
         login = external_url("auth.login")
-        return mail.updated_letter(user, levels_gained=record.levels_gained, login=login)
+        return mail.updated_letter(
+            user, levels_gained=record.levels_gained, login=login, language=language
+        )
     link = external_url("imports.detail", public_id=run.public_id)
     return mail.import_report_letter(user, run, link=link, attachment=_problem_rows(run, user))
 

@@ -24,7 +24,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
 
-from .i18n import in_language, language_of, ngettext
+from .i18n import LANGUAGES, in_language, language_of, ngettext
 from .models import Export, ExportStatus, ImportRun, ImportStatus, User
 
 log = logging.getLogger(__name__)
@@ -230,22 +230,36 @@ def set_password_letter(user: User, *, link: str, hours: int) -> Letter:
     return Letter(user.email, language, subject, "set_password", context)
 
 
-def welcome_letter(user: User, *, link: str, levels: list[str]) -> Letter:
-    """A new user's welcome: their levels and a link to choose a password."""
-    language = language_of(user)
+def welcome_letter(
+    user: User, *, link: str, levels: list[str], language: str | None = None
+) -> Letter:
+    """A new user's welcome: their levels and a link to choose a password; in their language,
+    else in ``language``, else in English."""
+    language = _their_language(user, language)
     with in_language(language):
         subject = _("Welcome to Huddle: choose your password")
     context = {"user": user, "link": link, "levels": levels}
     return Letter(user.email, language, subject, "import_welcome", context)
 
 
-def updated_letter(user: User, *, levels_gained: list[str], login: str) -> Letter:
-    """An existing user's news: the levels an import gave them."""
-    language = language_of(user)
+def updated_letter(
+    user: User, *, levels_gained: list[str], login: str, language: str | None = None
+) -> Letter:
+    """An existing user's news: the levels an import gave them; in their language, else in
+    ``language``, else in English."""
+    language = _their_language(user, language)
     with in_language(language):
         subject = _("Your Huddle access has changed")
     context = {"user": user, "levels_gained": levels_gained, "login": login}
     return Letter(user.email, language, subject, "import_updated", context)
+
+
+def _their_language(user: User, fallback: str | None) -> str:
+    """The user's own language; for one without any, ``fallback``; else (a language not of
+    ours, "de") English."""
+    if not user.language and fallback in LANGUAGES:
+        return fallback
+    return language_of(user)
 
 
 def import_report_letter(

@@ -176,6 +176,9 @@ class ImportRun(db.Model):
     level_ids: Mapped[list] = mapped_column(JSON, default=list)
     notify_new: Mapped[bool] = mapped_column(default=True)
     notify_existing: Mapped[bool] = mapped_column(default=False)
+    # The language of the mails to people without one in the file ("" not chosen: see
+    # imports.lookups.mail_language); new users without one get it too.
+    mail_language: Mapped[str] = mapped_column(String(2), default="", server_default="")
     rows_total: Mapped[int] = mapped_column(default=0)
     new_count: Mapped[int] = mapped_column(default=0)
     update_count: Mapped[int] = mapped_column(default=0)

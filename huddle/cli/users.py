@@ -22,6 +22,7 @@ from .. import queue
 from ..exports.selection import with_levels
 from ..exports.service import write_export
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..imports.applying import apply_import
 from ..imports.delivery import queue_import_mails
 from ..imports.drafts import create_import
@@ -41,7 +42,14 @@ users_cli = AppGroup("users", help="Import and export users.")
 @click.option("--notify-existing", is_flag=True, help="Mail existing users who gain levels.")
 @click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def users_import(path, levels, notify_new, notify_existing, dry_run, as_json) -> None:
+@click.option(
+    "--mail-language",
+    type=click.Choice(sorted(LANGUAGES)),
+    help="The mails' language for people without one in the file; new users without one "
+    "get it too. Without it: Dutch when the file's column titles are Dutch, else English, "
+    "and new users are stored as the file has them.",
+)
+def users_import(path, levels, notify_new, notify_existing, dry_run, as_json, mail_language):
     """Import users from a ;-separated CSV file (the template's columns)."""
     chosen = [_level_or_usage_error(name, "Create it with `levels add`.") for name in levels]
     with open(path, "rb") as handle:
@@ -54,6 +62,7 @@ def users_import(path, levels, notify_new, notify_existing, dry_run, as_json) ->
         level_ids=[level.id for level in chosen],
         notify_new=notify_new,
         notify_existing=notify_existing,
+        mail_language=mail_language or "",
     )
     try:
         if dry_run:

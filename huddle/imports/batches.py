@@ -61,6 +61,7 @@ MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_erro
 CANDIDATE_FIELDS = ("line", "values", "levels", "cells")
 LINE_OF_IMPORT_ROW = IMPORT_ROW_COLUMNS.index("line")
 EMAIL_OF_USER = USER_COLUMNS.index("email")  # in a candidate's values and a new user's tuple
+LANGUAGE_OF_USER = USER_COLUMNS.index("language")
 user_values = itemgetter(*USER_COLUMNS)  # a user dict → its values, in USER_COLUMNS order
 NO_CELLS = "{}"  # the cells of a row an import's outcome does not keep
 
@@ -80,6 +81,7 @@ class Setting:
     notify_existing: bool = False
     collect_names: bool = False  # collect names with accents (the encoding is uncertain)
     smtputf8: bool = True  # addresses like müller@… can be mailed (MAIL_SMTPUTF8)
+    mail_language: str = ""  # for new users without a language in the file
 
     @classmethod
     def for_run(cls, run, chosen: Iterable[str], *, outcome: bool, **more) -> Setting:
@@ -100,6 +102,9 @@ class Setting:
             notify_new=run.notify_new,
             notify_existing=run.notify_existing,
             smtputf8=current_app.config["MAIL_SMTPUTF8"],
+            # Stored on new users only when chosen (the Mails step, --mail-language): a file
+            # imported as it is (an export) stores what it holds.
+            mail_language=run.mail_language if outcome else "",
             **more,
         )
 
@@ -160,6 +165,15 @@ def row_tuple(plan: RowPlan, setting: Setting) -> tuple:
     )
 
 
+def _new_user(user: dict[str, str], setting: Setting) -> tuple:
+    """A new user's values in USER_COLUMNS order; without a language in the file, the one
+    the import's mails go out in (so that their later mails follow it too)."""
+    values = user_values(user)
+    if values[LANGUAGE_OF_USER] or not setting.mail_language:
+        return values
+    return (*values[:LANGUAGE_OF_USER], setting.mail_language, *values[LANGUAGE_OF_USER + 1 :])
+
+
 def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> BatchWrites:
     """Add what ``plans`` write to ``writes``: their ImportRows, and when importing, the new
     users, changed fields, gained levels and mails owed."""
@@ -172,7 +186,7 @@ def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> Batc
     for plan in plans:
         action, email = plan.action, plan.row.user["email"]
         if action is RowAction.CREATE:
-            writes.new_users.append(user_values(plan.row.user) + new_user_tail)
+            writes.new_users.append(_new_user(plan.row.user, setting) + new_user_tail)
             if setting.notify_new:
                 writes.welcome.append(email)
         elif action is RowAction.UPDATE:

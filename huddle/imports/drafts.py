@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from .. import queue
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import ColumnAlias, ImportFile, ImportRun, ImportStatus, Level, User
 from ..pipeline.columns import LABELS
 from ..pipeline.reading import ReadOptions
@@ -30,6 +31,7 @@ def create_import(
     level_ids: Sequence[int] = (),
     notify_new: bool = True,
     notify_existing: bool = False,
+    mail_language: str = "",
 ) -> ImportRun:
     """A new import of ``data`` in the session (flushed, not committed), as the wizard and the
     command line both make one; the admin's own column titles come with it."""
@@ -46,6 +48,7 @@ def create_import(
         level_ids=list(level_ids),
         notify_new=notify_new,
         notify_existing=notify_existing,
+        mail_language=mail_language,
         ignored_columns=[],
     )
     db.session.add(run)
@@ -71,6 +74,7 @@ def replace_file(run: ImportRun, filename: str, data: bytes, *, admin: User) -> 
         level_ids=run.level_ids,
         notify_new=run.notify_new,
         notify_existing=run.notify_existing,
+        mail_language=run.mail_language,
     )
     db.session.delete(run)
     _set_valid_levels(replacement, replacement.level_ids)
@@ -143,10 +147,15 @@ def _mapping_problem(column: str, title: str, samples: dict, used: dict[str, str
     return ""
 
 
-def set_mail_options(run: ImportRun, *, notify_new: bool, notify_existing: bool) -> None:
-    """Which mails the import sends: welcome mails to new users, update mails to existing ones."""
+def set_mail_options(
+    run: ImportRun, *, notify_new: bool, notify_existing: bool, mail_language: str = ""
+) -> None:
+    """Which mails the import sends (welcome mails to new users, update mails to existing
+    ones), and their language for people without one in the file ("" leaves it as it is)."""
     run.notify_new = notify_new
     run.notify_existing = notify_existing
+    if mail_language in LANGUAGES:
+        run.mail_language = mail_language
     db.session.commit()
 
 

@@ -3,7 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField
+from wtforms import BooleanField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+from ..i18n import LANGUAGES
 
 
 class UploadForm(FlaskForm):
@@ -20,4 +24,10 @@ class MailOptionsForm(FlaskForm):
     notify_new = BooleanField(_l("Send new users a welcome mail with a link to set their password"))
     notify_existing = BooleanField(
         _l("Send existing users whose access changed a mail saying what changed")
+    )
+    mail_language = SelectField(
+        _l("Language of the mails to people without a language in the file"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        # A form without it (an older page, a script) leaves the language as it was.
+        validators=[Optional()],
     )

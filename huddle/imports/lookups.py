@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..bulk import refresh_statistics, select_in
 from ..extensions import db
+from ..i18n import LANGUAGES, language_of
 from ..models import ColumnAlias, ImportRow, ImportRun, Level, User
 from ..pipeline.columns import USER_COLUMNS
 from ..pipeline.planning import ExistingUser
@@ -47,6 +48,16 @@ def chosen_level_names(run: ImportRun) -> list[str]:
         return []
     levels = db.session.scalars(select(Level).where(Level.id.in_(run.level_ids)))
     return sorted(level.name for level in levels)
+
+
+def mail_language(run: ImportRun) -> str:
+    """The language of the import's mails to people without one in the file: the admin's
+    choice; else Dutch for a file with Dutch column titles; else the admin's own language."""
+    if run.mail_language in LANGUAGES:
+        return run.mail_language
+    if (run.reading or {}).get("title_language") == "nl":
+        return "nl"
+    return language_of(run.created_by)
 
 
 def column_aliases(admin: User | None) -> dict[str, str]:

@@ -31,7 +31,7 @@ from ..pipeline.xlsx import write_xlsx
 from ..tokens import external_url
 from . import drafts, summary
 from .forms import MailOptionsForm, UploadForm
-from .lookups import chosen_level_names
+from .lookups import chosen_level_names, mail_language
 from .preview import PREVIEW_TABS, fix_cell, preview_rows, problem_rows_csv
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -230,17 +230,25 @@ def mails(run: ImportRun):
     form = MailOptionsForm(obj=run)
     if form.validate_on_submit():
         drafts.set_mail_options(
-            run, notify_new=form.notify_new.data, notify_existing=form.notify_existing.data
+            run,
+            notify_new=form.notify_new.data,
+            notify_existing=form.notify_existing.data,
+            mail_language=form.mail_language.data,
         )
         return _go(url_for(".confirm", public_id=run.public_id))
-    return _step("_step_mails.html", "mails", form=form, run=run, samples=_sample_mails(run))
+    if not form.is_submitted():
+        form.mail_language.data = mail_language(run)
+    samples = _sample_mails(run, form.mail_language.data)
+    return _step("_step_mails.html", "mails", form=form, run=run, samples=samples)
 
 
-def _sample_mails(run: ImportRun) -> dict:
-    """The text of each mail as the first user of the file would get it."""
+def _sample_mails(run: ImportRun, language: str) -> dict:
+    """The text of each mail as the first user of the file would get it (in ``language``
+    when the file gives them none)."""
     person = summary.first_person(run)
     if person is None:
         return {}
+    person.language = person.language or language
     levels = chosen_level_names(run)
     with in_language(language_of(person)):  # as the user will read them
         welcome = mail.welcome_letter(person, link="https://…/set-password/…", levels=levels)

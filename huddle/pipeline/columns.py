@@ -94,3 +94,27 @@ COLUMN_BY_TITLE = {
     for titles in TEMPLATE_TITLES.values()
     for column, title in zip(TEMPLATE_COLUMNS, titles, strict=True)
 } | {title_key(alias): column for column, aliases in TITLE_ALIASES.items() for alias in aliases}
+
+
+# Titles that tell which language the file was written in: the template's titles in that
+# language and the variants of that language (a title both languages use, "levels", tells
+# nothing).
+_TITLES_IN = {
+    "nl": set(TEMPLATE_TITLES["nl"])
+    | {"mailadres", "roepnaam", "tussenvoegsels", "telefoonnummer", "mobiel", "bedrijf"},
+    "en": set(TEMPLATE_TITLES["en"])
+    | {"e-mail address", "email address", "first name", "given name", "last name", "surname"},
+}
+_KEYS_IN = {language: {title_key(t) for t in titles} for language, titles in _TITLES_IN.items()}
+_KEYS_IN = {
+    language: keys - set.intersection(*_KEYS_IN.values()) for language, keys in _KEYS_IN.items()
+}
+
+
+def title_language(header: list[str]) -> str:
+    """The language the file's column titles are in ("nl", "en"), or "" when they do not say."""
+    keys = {title_key(title) for title in header}
+    dutch, english = len(keys & _KEYS_IN["nl"]), len(keys & _KEYS_IN["en"])
+    if dutch == english:
+        return ""
+    return "nl" if dutch > english else "en"

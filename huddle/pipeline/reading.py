@@ -19,7 +19,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from .columns import COLUMN_BY_TITLE, DELIMITER, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, title_key
+from .columns import (
+    COLUMN_BY_TITLE,
+    DELIMITER,
+    REQUIRED_COLUMNS,
+    TEMPLATE_COLUMNS,
+    title_key,
+    title_language,
+)
 from .encodings import detect_encoding
 from .messages import N_, _, ngettext
 from .problems import FileProblem
@@ -83,6 +90,7 @@ class CsvTable:
     encoding_certain: bool = True
     sheet: str = ""
     sheets: list[str] = field(default_factory=list)
+    title_language: str = ""  # "nl", "en": what the column titles are in ("" unknown)
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
 
@@ -100,6 +108,7 @@ class CsvTable:
             "certain": self.encoding_certain,
             "sheet": self.sheet,
             "sheets": self.sheets,
+            "title_language": self.title_language,
         }
 
     def rows(self) -> Iterator[SourceRow]:
@@ -269,6 +278,7 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
             problem.columns = _column_samples(header, records)
         raise
     table._records = records
+    table.title_language = title_language(header)
     # Look at the first user now, so that a file of titles only is refused here.
     table._first = next(table._source_rows(), None)
     if table._first is None:
