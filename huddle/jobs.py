@@ -92,8 +92,10 @@ def send_import_mails(import_id: int, kinds: tuple[MailKind, ...] | None = None)
 
 def _send_pending(run: ImportRun, pending: list[int]) -> tuple[int, int]:
     sent = failed = 0
+    tried: set[int] = set()
     try:
         for record, error in mail.send(_import_letters(run, pending)):
+            tried.add(record.id)
             if error is None:
                 delivery.mark_sent(record)
                 sent += 1
@@ -102,13 +104,13 @@ def _send_pending(run: ImportRun, pending: list[int]) -> tuple[int, int]:
                 failed += 1
             db.session.commit()
     except mail.MailServerUnreachable as exc:
-        # A failed try for every mail not sent.
+        # A failed try for every mail not tried yet (each that was has its own outcome).
         db.session.rollback()
-        unsent = delivery.still_pending(pending)
+        unsent = [r for r in delivery.still_pending(pending) if r.id not in tried]
         for record in unsent:
             delivery.count_failed_try(record, _("Mail server unreachable: %(error)s", error=exc))
         db.session.commit()
-        return sent, len(unsent)
+        return sent, failed + len(unsent)
     return sent, failed
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from huddle import devmail, jobs
@@ -176,3 +177,43 @@ def test_a_server_that_never_answers_ends_each_try_after_the_timeout(
     mails = _mails(run.id)
     assert {(m.status, m.attempts) for m in mails.values()} == {("pending", 2)}
     assert all("timed out" in m.last_error for m in mails.values())
+
+
+class HangsUpOnTheSecondMail(devmail.OutboxHandler):
+    """A server that, at the second mail, says it must close (421) and hangs up."""
+
+    def __init__(self, outbox_dir):
+        super().__init__(outbox_dir)
+        self.mails = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.mails += 1
+        if self.mails == 2:
+            return "421 Too busy, closing the connection"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_server_that_hangs_up_fails_that_mail_once_and_the_rest_go_on(
+    app, admin_client, app_ctx, tmp_path, monkeypatch
+):
+    port = free_port()
+    controller = Controller(HangsUpOnTheSecondMail(tmp_path), hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setattr(app.extensions["mail"], "port", port)
+    try:
+        run = _import(admin_client, *PEOPLE)
+        run_worker(app)
+    finally:
+        controller.stop()
+    # The report went first, on its own; then the first welcome was refused (421, the
+    # server's second mail) and the other two went over a new connection.
+    assert sorted(m.to for m in devmail.list_messages(tmp_path)) == [
+        "admin@example.org",
+        "müller@example.de",
+        "zoe@x.nl",
+    ]
+    mails = _mails(run.id)
+    refused = mails.pop("anna@x.nl")
+    assert (refused.status, refused.attempts) == ("pending", 1)
+    assert "421" in refused.last_error or "closing" in refused.last_error
+    assert {(m.status, m.attempts) for m in mails.values()} == {("sent", 1)}
