@@ -11,6 +11,7 @@ from sqlalchemy import select
 from huddle import devmail, jobs
 from huddle.extensions import db
 from huddle.imports import drafts
+from huddle.imports.applying import apply_import
 from huddle.models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, Level
 
 from ..helpers import (
@@ -148,3 +149,16 @@ def test_resending_needs_a_csrf_token(admin_client, app_ctx):
     _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
     response = admin_client.post(f"/imports/{public_id}/delivery/resend")
     assert response.status_code == 400
+
+
+def test_mails_going_out_read_as_sending_not_as_failing(admin_client, app, app_ctx):
+    data = csv_file("anna@x.nl;Anna;;Jansen;;;;;", "bram@x.nl;Bram;;Smit;;;;;")
+    _, public_id = upload(admin_client, data)
+    walk_to_start(admin_client, public_id, notify_new=True)
+    start(admin_client, public_id)
+    run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
+    apply_import(run)  # imported; its 3 mails not tried yet
+    part = admin_client.get(f"/imports/{public_id}/delivery").get_data(as_text=True)
+    assert "Sending: 0 of 3 sent." in part
+    assert "tried again" not in part and "did not work" not in part
+    assert "every 5s" in part  # it follows them
