@@ -15,8 +15,14 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from email import encoders
+from email.charset import QP, Charset
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import TypeVar
 
 import flask_mail
@@ -171,6 +177,16 @@ class _Connection(flask_mail.Connection):
         self.host = self.configure_host()
         self.lost = False
 
+    def send(self, message: Message, envelope_from=None) -> None:
+        """Send ``message`` as written by ``_wire_bytes`` (Flask-Mail's own writing costs ten
+        times as much: it parses every header it has just made)."""
+        if message.has_bad_headers():  # a line break in a subject or address: refused
+            raise flask_mail.BadHeaderError("A mail header holds a line break.")
+        if self.host is None:  # MAIL_SUPPRESS_SEND
+            return
+        sender = parseaddr(envelope_from or message.sender)[1]
+        self.host.sendmail(sender, list(message.send_to), _wire_bytes(message))
+
     def send_smtputf8(self, message: Message) -> None:
         """Send ``message`` with SMTPUTF8, which an address like müller@… needs (RFC 6531);
         raises ``MailNotSent`` (with what to do) when it is off or the server lacks it.
@@ -187,6 +203,40 @@ class _Connection(flask_mail.Connection):
         envelope_from = parseaddr(message.sender)[1]
         data = _as_smtputf8(message).as_bytes()
         self.host.sendmail(envelope_from, message.send_to, data, ["SMTPUTF8"])
+
+
+# Bodies as quoted-printable UTF-8: readable, and never a line over 76 characters (a mail
+# server refuses a line over 998, and a long link in plain text makes one).
+_QUOTED_PRINTABLE_UTF8 = Charset("utf-8")
+_QUOTED_PRINTABLE_UTF8.body_encoding = QP
+# Lines end in CRLF on the wire (smtplib sends bytes as they are).
+_ON_THE_WIRE = email.policy.compat32.clone(linesep="\r\n")
+
+
+def _wire_bytes(message: Message) -> bytes:
+    """``message`` as it goes over the wire (RFC 5322, MIME): text and HTML as alternatives,
+    attachments beside them, non-ASCII headers as encoded words. Written with the standard
+    library's compat32 classes, which write what they are given without parsing it again."""
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(message.body, "plain", _QUOTED_PRINTABLE_UTF8))
+    body.attach(MIMEText(message.html, "html", _QUOTED_PRINTABLE_UTF8))
+    written = body
+    if message.attachments:
+        written = MIMEMultipart("mixed")
+        written.attach(body)
+        for attachment in message.attachments:
+            part = MIMEBase(*attachment.content_type.split("/", 1))
+            part.set_payload(attachment.data)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+            written.attach(part)
+    name, address = parseaddr(message.sender)
+    written["Subject"] = Header(message.subject, "utf-8")
+    written["From"] = formataddr((name, address))
+    written["To"] = ", ".join(message.recipients)
+    written["Date"] = formatdate(localtime=True)
+    written["Message-ID"] = make_msgid()
+    return written.as_bytes(policy=_ON_THE_WIRE)
 
 
 def _as_smtputf8(message: Message) -> EmailMessage:
