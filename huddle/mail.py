@@ -235,7 +235,8 @@ def _wire_bytes(message: Message) -> bytes:
     written["From"] = formataddr((name, address))
     written["To"] = ", ".join(message.recipients)
     written["Date"] = formatdate(localtime=True)
-    written["Message-ID"] = make_msgid()
+    # The sender's domain: make_msgid() alone asks DNS for this host's name at every mail.
+    written["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
     return written.as_bytes(policy=_ON_THE_WIRE)
 
 
@@ -246,7 +247,9 @@ def _as_smtputf8(message: Message) -> EmailMessage:
     written["From"] = message.sender
     written["To"] = ", ".join(message.recipients)
     written["Date"] = formatdate(localtime=True)
-    written["Message-ID"] = make_msgid()
+    written["Message-ID"] = make_msgid(
+        domain=parseaddr(message.sender)[1].rpartition("@")[2] or None
+    )
     written.set_content(message.body)
     written.add_alternative(message.html, subtype="html")
     for attachment in message.attachments:
