@@ -175,6 +175,16 @@ def admin_client(app, admin):
 
 
 @pytest.fixture
+def dutch_admin_client(app, app_ctx):
+    """A Dutch admin (their pages and reports in Dutch), logged in."""
+    dutch = make_user("beheer@example.org", password=ADMIN_PASSWORD, admin=True, language="nl")
+    client = app.test_client()
+    assert log_in(client, dutch.email, ADMIN_PASSWORD).status_code == 302
+    client.csrf = csrf_token(client, "/users")
+    return client
+
+
+@pytest.fixture
 def member_client(app, member):
     client = app.test_client()
     assert log_in(client, member.email, MEMBER_PASSWORD).status_code == 302

@@ -10,14 +10,13 @@ import os
 import subprocess
 import sys
 
-import pytest
 from sqlalchemy import select
 
 from huddle import devmail
 from huddle.extensions import db
 from huddle.models import ImportRun, User
 
-from ..helpers import ROOT, csrf_token, log_in, make_user, run_worker, start, upload
+from ..helpers import ROOT, run_worker, start, upload
 
 # The template's Dutch titles, as a Dutch admin's file has them; no language column.
 DUTCH_FILE = (
@@ -27,17 +26,6 @@ DUTCH_FILE = (
 )
 DUTCH_WELCOME = "Welkom bij Huddle"
 ENGLISH_WELCOME = "Welcome to Huddle"
-
-
-@pytest.fixture
-def dutch_admin_client(app, app_ctx):
-    admin = make_user("beheer@example.org", password="beheer wachtwoord 1", admin=True)
-    admin.language = "nl"
-    db.session.commit()
-    client = app.test_client()
-    assert log_in(client, admin.email, "beheer wachtwoord 1").status_code == 302
-    client.csrf = csrf_token(client, "/users")
-    return client
 
 
 def _to_the_mails_step(client, data: bytes) -> tuple[str, str]:
