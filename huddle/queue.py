@@ -222,7 +222,11 @@ def make_worker(app: Flask, *, queues=QUEUES, simple: bool = False) -> Worker:
     """A worker on ``queues`` (most urgent first): forking (production) or ``simple`` (jobs
     in this process)."""
     cls = AppSimpleWorker if simple else AppWorker
-    worker = cls(queue_names(app.config, queues), connection=connect(app.config))
+    names = queue_names(app.config, queues)
+    if tuple(queues) == QUEUES:
+        # Last, the one queue of earlier versions: jobs queued there before an upgrade still run.
+        names.append(app.config["RQ_QUEUE"])
+    worker = cls(names, connection=connect(app.config))
     worker.app = app
     if not simple:
         # A forked child must not reuse the parent's database connections.

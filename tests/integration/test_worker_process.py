@@ -3,9 +3,11 @@
 import subprocess
 import sys
 
+from rq import Queue
+
 from huddle import jobs, queue
 
-from ..helpers import ROOT, make_user, wait_for_mail, worker_env
+from ..helpers import ROOT, make_user, run_worker, wait_for_mail, worker_env
 
 
 def test_worker_command_runs_a_mail_job_in_a_forked_child(app, app_ctx, smtp_sink):
@@ -28,3 +30,14 @@ def test_worker_command_runs_a_mail_job_in_a_forked_child(app, app_ctx, smtp_sin
     assert message.text.startswith("Hello Wim,")
     assert "http://huddle.test/set-password/" in message.text
     assert queue.get_queue().count == 0
+
+
+def test_a_job_queued_by_an_earlier_version_still_runs(app, app_ctx, smtp_sink):
+    # Earlier versions had one queue, named RQ_QUEUE; a job left there at an upgrade runs.
+    user = make_user("olga@example.org", first_name="Olga")
+    legacy = Queue(app.config["RQ_QUEUE"], connection=queue.get_redis())
+    legacy.enqueue("huddle.jobs.mail_set_password_link", user.id)
+    run_worker(app)
+    [message] = wait_for_mail(smtp_sink["outbox"])
+    assert message.to == "olga@example.org" and "/set-password/" in message.text
+    assert legacy.count == 0
