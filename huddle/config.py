@@ -91,6 +91,8 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Huddle <no-reply@huddle.example>"),
         # Seconds any one exchange with the mail server may take (a hung server ends a try).
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT") or 30),
+        # A provider's send limit (mails a minute, shared by all workers); 0: as fast as it takes.
+        "MAIL_RATE_PER_MINUTE": float(env.get("MAIL_RATE_PER_MINUTE") or 0),
         # Addresses with letters like "ü" before the @ need the server's SMTPUTF8. On: they
         # are sent with it (most servers offer it); off: the preview refuses them.
         "MAIL_SMTPUTF8": _flag(env.get("MAIL_SMTPUTF8"), default=True),

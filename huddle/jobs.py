@@ -7,18 +7,20 @@ are queued by their dotted names (``queue.enqueue("huddle.jobs.run_import", id)`
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import mail, progress
+from . import mail, progress, queue
 from .exports import service as exports
 from .exports.storage import read_file
 from .extensions import db
 from .i18n import in_language, language_of
-from .imports import delivery
+from .imports import claims, delivery
 from .imports.applying import apply_import
 from .imports.lookups import mail_language
 from .imports.preview import problem_rows_csv
@@ -53,74 +55,103 @@ def run_import(import_id: int) -> str:
 
 
 def mail_import(import_id: int) -> str:
-    """Send every mail the import still owes its users (welcome, access updated). Raises
-    when some could not be sent, so that RQ tries again later; the mails already sent are
-    not sent again."""
+    """Send up to MAILS_PER_JOB of the mails the import still owes its users (welcome,
+    access updated); a mail that failed a try is tried again later by a job this queues."""
     return _mail(import_id, delivery.USER_MAILS)
 
 
 def mail_import_report(import_id: int) -> str:
     """Send the admin the report of how the import ended (queued with the imports, so that
     it goes before any of the users' mails); retried like the others."""
-    return _mail(import_id, (MailKind.REPORT,))
+    return _mail(import_id, delivery.REPORT_MAILS)
 
 
 def _mail(import_id: int, kinds: tuple[MailKind, ...]) -> str:
-    sent, failed = send_import_mails(import_id, kinds)
-    if failed:
-        raise RuntimeError(f"{failed} mail(s) of import {import_id} could not be sent")
-    return f"sent {sent} mail(s)"
+    sent, failed = send_import_mails(import_id, kinds, limit=delivery.MAILS_PER_JOB)
+    delivery.schedule_wake(import_id, kinds)
+    return f"sent {sent} mail(s), {failed} failed a try"
 
 
-def send_import_mails(import_id: int, kinds: tuple[MailKind, ...] | None = None) -> tuple[int, int]:
-    """Send the import's pending mails (of these ``kinds``, or all) over one connection;
-    returns (sent, not sent).
+def send_import_mails(
+    import_id: int, kinds: tuple[MailKind, ...] | None = None, *, limit: int | None = None
+) -> tuple[int, int]:
+    """Send up to ``limit`` (or all) of the import's mails (of these ``kinds``, or all) that
+    are due, over one connection; returns (sent, failed a try).
 
-    Each mail is marked sent (and committed) right after the server accepts it, so a retry
-    never sends it twice. Every try counts, a server that cannot be reached included; a mail
-    still not sent after MAX_MAIL_ATTEMPTS tries is marked failed, for the admin to send
-    again from the import's page.
+    Each mail is claimed, then marked "sending", then "sent", each step committed (see
+    ``imports.claims``), so that any number of senders share the mails and none is sent
+    twice but by a sender that died while the server had it. Every try counts, a server that
+    cannot be reached included; a mail still not sent after MAX_MAIL_ATTEMPTS tries is marked
+    failed, for the admin to send again from the import's page.
     """
     run = db.session.get(ImportRun, import_id)
-    pending = delivery.pending_mail_ids(import_id, kinds)
-    if run is None or not pending:
+    if run is None:
         return 0, 0
+    kinds = kinds or tuple(MailKind)
+    claims.recover_interrupted(import_id)
     # The reasons stored for the admin are in the admin's language.
     with in_language(language_of(run.created_by)):
-        return _send_pending(run, pending)
+        return _Sender(run, kinds, limit).send()
 
 
-def _send_pending(run: ImportRun, pending: list[int]) -> tuple[int, int]:
-    sent = failed = 0
-    tried: set[int] = set()
-    try:
-        for record, error in mail.send(_import_letters(run, pending)):
-            tried.add(record.id)
-            if error is None:
-                delivery.mark_sent(record)
-                sent += 1
-            else:
-                delivery.count_failed_try(record, error)
-                failed += 1
+class _Sender:
+    """One run of sending: claims a few due mails at a time, as the connection takes them."""
+
+    CLAIM = 20  # mails claimed at a time: enough to save round trips, few to hold
+
+    def __init__(self, run: ImportRun, kinds: tuple[MailKind, ...], limit: int | None):
+        self.run, self.kinds, self.left = run, kinds, limit or float("inf")
+        self.worker = claims.claimant(queue.current_worker_name())
+        self.held: list[int] = []  # claimed, not yet started
+        self.rate = current_app.config["MAIL_RATE_PER_MINUTE"]
+
+    def send(self) -> tuple[int, int]:
+        sent = failed = 0
+        try:
+            for mail_id, error in mail.send(self._letters()):
+                if error is None:
+                    claims.mark_sent(mail_id)
+                    sent += 1
+                else:
+                    claims.count_failed_tries([mail_id], error)
+                    failed += 1
+                db.session.commit()
+        except mail.MailServerUnreachable as exc:
+            # A failed try for every due mail: none can go while the server is away.
+            db.session.rollback()
+            due = claims.claim_mails(self.run.id, self.kinds, self.worker, limit=10**9)
+            reason = _("Mail server unreachable: %(error)s", error=exc)
+            claims.count_failed_tries([*self.held, *due], reason)
             db.session.commit()
-    except mail.MailServerUnreachable as exc:
-        # A failed try for every mail not tried yet (each that was has its own outcome).
-        db.session.rollback()
-        unsent = [r for r in delivery.still_pending(pending) if r.id not in tried]
-        for record in unsent:
-            delivery.count_failed_try(record, _("Mail server unreachable: %(error)s", error=exc))
+            return sent, failed + len(self.held) + len(due)
+        except Exception:
+            # Anything else (the database away) ends the job, for RQ to run again; the mails
+            # it held but had not started are given back at once, not after their lease.
+            db.session.rollback()
+            with contextlib.suppress(Exception):
+                claims.release(self.held, self.worker)
+                db.session.commit()
+            raise
+        return sent, failed
+
+    def _letters(self) -> Iterator[tuple[int, Callable[[], mail.Letter]]]:
+        """Each mail this sender holds, marked "sending" just before it is its turn to go."""
+        while self.left > 0:
+            self.held = claims.claim_mails(
+                self.run.id, self.kinds, self.worker, limit=int(min(self.CLAIM, self.left))
+            )
+            if not self.held:
+                return
+            while self.held and self.left > 0:
+                mail_id = self.held.pop(0)
+                if self.rate:
+                    time.sleep(queue.wait_for_slot("mail", self.rate))
+                if claims.start_sending(mail_id, self.worker):
+                    self.left -= 1
+                    record = db.session.get(ImportMail, mail_id)
+                    yield mail_id, partial(_import_letter, record, self.run)
+        claims.release(self.held, self.worker)
         db.session.commit()
-        return sent, failed + len(unsent)
-    return sent, failed
-
-
-def _import_letters(
-    run: ImportRun, pending: list[int]
-) -> Iterator[tuple[ImportMail, Callable[[], mail.Letter]]]:
-    """Each pending mail with the way to compose its letter when it is its turn to go."""
-    for mail_id in pending:
-        record = db.session.get(ImportMail, mail_id)
-        yield record, partial(_import_letter, record, run)
 
 
 def _import_letter(record: ImportMail, run: ImportRun) -> mail.Letter:
@@ -152,7 +183,10 @@ def upkeep() -> str:
     """Find what Redis lost: lost imports (failed, their admin mailed) and waiting mails with
     no job left to send them (queued again)."""
     done = upkeep_imports()
-    return f"{done.lost_imports} lost import(s); mails queued again for {done.mails_requeued_for}"
+    return (
+        f"{done.lost_imports} lost import(s); {done.interrupted_mails} interrupted mail(s); "
+        f"mails queued again for {done.mails_requeued_for} import(s)"
+    )
 
 
 def run_export(export_id: int) -> str:

@@ -249,9 +249,11 @@ class MailKind(enum.StrEnum):
 
 
 class MailStatus(enum.StrEnum):
-    """Where a mail an import owes is: waiting to be sent (again), sent, or given up on."""
+    """Where a mail an import owes is: waiting to be sent (again), being handed to the server,
+    sent, or given up on."""
 
     PENDING = "pending"
+    SENDING = "sending"  # marked just before the server gets it, so a crash leaves a trace
     SENT = "sent"
     FAILED = "failed"  # after MAX_MAIL_ATTEMPTS tries; the admin can send it again
 
@@ -274,6 +276,19 @@ class ImportMail(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     levels_gained: Mapped[list] = mapped_column(JSON, default=list)
     sent_at: Mapped[datetime | None]
+    # Which sender took (and then sent) the mail, and when (see imports.claims).
+    claimed_by: Mapped[str] = mapped_column(String(80), default="")
+    claimed_at: Mapped[datetime | None]
+    # Not before this time: a failed try waits, growing pauses apart (None: at once).
+    next_try_at: Mapped[datetime | None]
+    # A try cut off while the server had the mail: it is sent once more, never a third time.
+    interrupted: Mapped[bool] = mapped_column(default=False)
+
+    def owe_again(self) -> None:
+        """Make the mail owed afresh: waiting, no tries, no claim (a report of a second run)."""
+        self.status, self.attempts, self.last_error = MailStatus.PENDING, 0, ""
+        self.claimed_by, self.claimed_at, self.next_try_at = "", None, None
+        self.interrupted = False
 
     __table_args__ = (
         UniqueConstraint("import_id", "user_id", "kind"),

@@ -16,10 +16,11 @@ import atexit
 import contextlib
 import fcntl
 import os
+from datetime import timedelta
 
 import redis
 from flask import Flask, current_app
-from rq import Queue, Retry, SimpleWorker, Worker
+from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
@@ -178,11 +179,64 @@ def enqueue(job: str, *args, on: str = "mails", retries: int = 3, **kwargs):
 
     Raises ``QueueUnavailable`` when Redis cannot be reached, so callers can tell the admin.
     """
-    retry = Retry(max=retries, interval=list(RETRY_BACKOFF[:retries])) if retries else None
     try:
-        return get_queue(on).enqueue(job, *args, retry=retry, **kwargs)
+        return get_queue(on).enqueue(job, *args, retry=_retry(retries), **kwargs)
     except REDIS_DOWN as exc:
         raise QueueUnavailable(str(exc)) from exc
+
+
+def enqueue_many(job: str, args_list: list[tuple], *, on: str = "mails", retries: int = 3):
+    """Put ``job(*args)`` on the queue ``on`` once for each of ``args_list``, in one round
+    trip (as ``enqueue`` does one)."""
+    q = get_queue(on)
+    retry = _retry(retries)
+    try:
+        return q.enqueue_many([Queue.prepare_data(job, args, retry=retry) for args in args_list])
+    except REDIS_DOWN as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def enqueue_in(seconds: float, job: str, *args, on: str = "mails", retries: int = 3, **kwargs):
+    """Put ``job(*args, **kwargs)`` on the queue ``on`` in ``seconds`` (a worker's scheduler
+    moves it there); as ``enqueue``, and a job with the same ``job_id`` is queued once."""
+    try:
+        return get_queue(on).enqueue_in(
+            timedelta(seconds=seconds), job, *args, retry=_retry(retries), **kwargs
+        )
+    except REDIS_DOWN as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def _retry(retries: int) -> Retry | None:
+    return Retry(max=retries, interval=list(RETRY_BACKOFF[:retries])) if retries else None
+
+
+def current_worker_name() -> str:
+    """The name of the RQ worker running this job; "" outside a job."""
+    job = get_current_job()
+    return (job.worker_name or "") if job else ""
+
+
+# The next free moment to send a mail, shared by every worker: each call takes one slot and
+# moves the moment on by one gap. Redis's own clock, so the machines' clocks need not agree.
+_TAKE_SLOT = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < t then slot = t end
+redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'EX', 3600)
+return tostring(slot - t)
+"""
+
+
+def wait_for_slot(name: str, per_minute: float) -> float:
+    """Seconds to wait before the next of at most ``per_minute`` events a minute across all
+    workers (a mail provider's send limit); the caller waits them. 0 when Redis is away."""
+    try:
+        key = f"huddle:rate:{current_app.config['RQ_QUEUE']}:{name}"
+        return float(get_redis().eval(_TAKE_SLOT, 1, key, 60.0 / per_minute))
+    except REDIS_DOWN:
+        return 0.0
 
 
 # How often one of the workers queues the upkeep job (huddle.jobs.upkeep), at most.
@@ -191,7 +245,7 @@ UPKEEP_SECONDS = 5 * 60
 
 class _AppContextMixin:
     """Runs every job inside a fresh app context, so jobs can use ``db`` and ``mail``; and
-    with RQ's own upkeep (at start, then every ten minutes) queues ours: the database is the
+    with RQ's own upkeep (at start, then every minute) queues ours: the database is the
     truth about imports and mails, and this finds what Redis lost (see huddle.jobs.upkeep)."""
 
     app: Flask
@@ -226,7 +280,9 @@ def make_worker(app: Flask, *, queues=QUEUES, simple: bool = False) -> Worker:
     if tuple(queues) == QUEUES:
         # Last, the one queue of earlier versions: jobs queued there before an upgrade still run.
         names.append(app.config["RQ_QUEUE"])
-    worker = cls(names, connection=connect(app.config))
+    # RQ's own upkeep every minute, not ten: a worker that starts after another died takes
+    # over the scheduler (which wakes mails waiting for a retry) that soon.
+    worker = cls(names, connection=connect(app.config), maintenance_interval=60)
     worker.app = app
     if not simple:
         # A forked child must not reuse the parent's database connections.

@@ -3,6 +3,7 @@ write them, the app's own commands as separate processes, and the browser's chec
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.cookiejar
 import io
@@ -19,9 +20,12 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
+from sqlalchemy import update
+
 from huddle import devmail, queue
 from huddle.extensions import db
-from huddle.models import User
+from huddle.models import ImportMail, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,6 +190,41 @@ def log_in(client, email: str, password: str):
 def run_worker(app) -> None:
     """Run every queued job in this process, as a real RQ worker on the real Redis."""
     queue.make_worker(app, simple=True).work(burst=True)
+
+
+class SlowOutbox(devmail.OutboxHandler):
+    """A mail server that takes ``seconds`` over every mail, as a real one under load does."""
+
+    def __init__(self, outbox_dir, seconds: float):
+        super().__init__(outbox_dir)
+        self.seconds = seconds
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        await asyncio.sleep(self.seconds)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextlib.contextmanager
+def slow_sink(outbox_dir, seconds: float):
+    """An aiosmtpd server on loopback that takes ``seconds`` a mail; yields its port."""
+    port = free_port()
+    controller = Controller(SlowOutbox(outbox_dir, seconds), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def end_retry_pauses(import_id: int) -> None:
+    """Make the import's waiting mails due now, as if the pause before their next try had
+    run out (the job that would wake them then is a scheduled one, which tests run at once)."""
+    db.session.execute(
+        update(ImportMail)
+        .where(ImportMail.import_id == import_id, ImportMail.status == "pending")
+        .values(next_try_at=None)
+    )
+    db.session.commit()
 
 
 def wait_for_mail(outbox: Path, count: int = 1, timeout: float = 5.0):

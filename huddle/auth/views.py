@@ -89,7 +89,10 @@ def forgot_password():
         user = _user_by_email(form.email.data)
         try:
             if user is not None:
-                queue.enqueue("huddle.jobs.mail_set_password_link", user.id, on="mails")
+                # At the front: someone waits for this one, not for a batch of welcomes.
+                queue.enqueue(
+                    "huddle.jobs.mail_set_password_link", user.id, on="mails", at_front=True
+                )
             else:
                 queue.check_available()  # so the answer does not tell who has an account
         except queue.QueueUnavailable:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import queue
 from ..extensions import db
-from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, MailStatus, utcnow
+from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, utcnow
 from ..pipeline.problems import FileProblem
 from ..pipeline.reading import ReadOptions, open_table
 from . import batches
@@ -86,7 +86,7 @@ def _owe_report(run: ImportRun) -> None:
             ImportMail(import_id=run.id, user_id=run.created_by_id, kind=MailKind.REPORT)
         )
     else:
-        report.status, report.attempts, report.last_error = MailStatus.PENDING, 0, ""
+        report.owe_again()
 
 
 def _describe(exc: Exception) -> str:

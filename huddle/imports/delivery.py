@@ -15,10 +15,22 @@ from sqlalchemy import func, select, update
 from .. import queue
 from ..extensions import db
 from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailKind, MailStatus, User, utcnow
+from . import claims
 
 SHOWN_FAILURES = 50
 # The mails an import owes the people in its file (the admin's report is apart).
 USER_MAILS = (MailKind.WELCOME, MailKind.UPDATED)
+REPORT_MAILS = (MailKind.REPORT,)
+# The jobs that send them, and their queues: the report goes with the imports, first.
+MAIL_JOBS = (
+    ("huddle.jobs.mail_import_report", REPORT_MAILS, "imports"),
+    ("huddle.jobs.mail_import", USER_MAILS, "mails"),
+)
+# Mails one job sends at most. Short jobs let what is queued behind a big batch (another
+# import's mails) start soon, and let every mail worker take part in the batch.
+MAILS_PER_JOB = 200
+# A mail job that died (its worker killed, the database away) is run again this often.
+JOB_RETRIES = 3
 
 
 @dataclass
@@ -58,30 +70,6 @@ def pending_mail_ids(import_id: int, kinds: Iterable[MailKind] | None = None) ->
     if kinds is not None:
         query = query.where(ImportMail.kind.in_([kind.value for kind in kinds]))
     return db.session.scalars(query.order_by(ImportMail.id)).all()
-
-
-def mark_sent(record: ImportMail) -> None:
-    """The server took the mail: a try that worked."""
-    record.attempts += 1
-    record.status = MailStatus.SENT
-    record.sent_at = utcnow()
-
-
-def count_failed_try(record: ImportMail, error: str) -> None:
-    """A try that failed, with why; the last of MAX_MAIL_ATTEMPTS marks the mail failed."""
-    record.attempts += 1
-    record.last_error = error[:500]
-    if record.attempts >= MAX_MAIL_ATTEMPTS:
-        record.status = MailStatus.FAILED
-
-
-def still_pending(mail_ids: list[int]) -> list[ImportMail]:
-    """Those of ``mail_ids`` not sent (nor given up on) yet."""
-    return db.session.scalars(
-        select(ImportMail).where(
-            ImportMail.id.in_(mail_ids), ImportMail.status == MailStatus.PENDING.value
-        )
-    ).all()
 
 
 def mail_delivery(run: ImportRun) -> MailDelivery:
@@ -135,13 +123,34 @@ def _failures(run: ImportRun) -> list[FailedMail]:
 
 def queue_import_mails(import_id: int) -> None:
     """Queue the sending of an import's waiting mails: the admin's report with the imports
-    (it goes first), the users' mails on the mails queue. Each is tried once and retried with
-    growing pauses, MAX_MAIL_ATTEMPTS times in all, after which it is marked failed."""
-    retries = MAX_MAIL_ATTEMPTS - 1
-    if pending_mail_ids(import_id, (MailKind.REPORT,)):
-        queue.enqueue("huddle.jobs.mail_import_report", import_id, on="imports", retries=retries)
-    if pending_mail_ids(import_id, USER_MAILS):
-        queue.enqueue("huddle.jobs.mail_import", import_id, on="mails", retries=retries)
+    (it goes first), the users' mails on the mails queue in jobs of MAILS_PER_JOB, which any
+    number of workers share. A mail that fails a try waits (claims.RETRY_PAUSES) and is tried
+    again, MAX_MAIL_ATTEMPTS times in all, after which it is marked failed."""
+    for job, kinds, on in MAIL_JOBS:
+        count = len(pending_mail_ids(import_id, kinds))
+        if count:
+            jobs = -(-count // MAILS_PER_JOB)
+            queue.enqueue_many(job, [(import_id,)] * jobs, on=on, retries=JOB_RETRIES)
+
+
+def schedule_wake(import_id: int, kinds: tuple[MailKind, ...]) -> None:
+    """Queue a job for when the next of these mails, waiting for a retry or held by another
+    sender, becomes due; none when nothing waits. Senders that finish at about the same
+    time queue one job between them: its id is the import and the moment, to 30 s."""
+    wake = claims.next_wake(import_id, kinds)
+    if wake is None:
+        return
+    job, _kinds, on = next(entry for entry in MAIL_JOBS if entry[1] == kinds)
+    seconds = max(1, -(-(wake - utcnow()).total_seconds() // 30) * 30)
+    moment = int(utcnow().timestamp() + seconds) // 30
+    queue.enqueue_in(
+        seconds,
+        job,
+        import_id,
+        on=on,
+        retries=JOB_RETRIES,
+        job_id=f"{job.rpartition('.')[2]}-{import_id}-{moment}",
+    )
 
 
 def resend_failed_mails(run: ImportRun) -> int:
@@ -169,6 +178,13 @@ def _set_status(ids: list[int], old: MailStatus, new: MailStatus, *, attempts: i
     db.session.execute(
         update(ImportMail)
         .where(ImportMail.id.in_(ids), ImportMail.status == old.value)
-        .values(status=new.value, attempts=attempts)
+        .values(
+            status=new.value,
+            attempts=attempts,
+            next_try_at=None,
+            interrupted=False,
+            claimed_by="",
+            claimed_at=None,
+        )
     )
     db.session.commit()

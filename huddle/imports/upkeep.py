@@ -3,6 +3,8 @@ import and mail, Redis only the messenger. Run now and then by a worker (``huddl
 
 - An import whose job RQ lost (its process killed, and the retry too; Redis emptied) is
   marked failed, and its admin mailed.
+- Mails left "sending" by a worker that died are sent once more, or given up on when that
+  happened before (``claims.recover_interrupted``).
 - Mails that wait with no job left to send them (Redis restarted empty while they waited for
   a retry) are queued again, so that none waits forever.
 """
@@ -18,11 +20,11 @@ from .. import queue
 from ..extensions import db
 from ..models import ImportMail, ImportRun, ImportStatus, MailStatus, utcnow
 from .applying import notice_lost_job
-from .delivery import queue_import_mails
+from .claims import recover_interrupted
+from .delivery import MAIL_JOBS, queue_import_mails
 
 # A finished import queues its own mails: give it this long before we call them forgotten.
 GRACE = timedelta(minutes=2)
-MAIL_JOBS = {"huddle.jobs.mail_import", "huddle.jobs.mail_import_report"}
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Upkeep:
     """What one round of upkeep did."""
 
     lost_imports: int = 0
+    interrupted_mails: int = 0  # found "sending" with their sender gone
     mails_requeued_for: int = 0  # imports whose waiting mails were queued again
 
 
@@ -44,6 +47,7 @@ def upkeep(now=None) -> Upkeep:
         )
     ).all()
     done.lost_imports = sum(notice_lost_job(run) for run in running)
+    done.interrupted_mails = recover_interrupted(now=now)
     cutoff = (now or utcnow()) - GRACE
     waiting = set(
         db.session.scalars(
@@ -53,7 +57,7 @@ def upkeep(now=None) -> Upkeep:
             .distinct()
         )
     )
-    forgotten = waiting - queue.ids_with_jobs(MAIL_JOBS)
+    forgotten = waiting - queue.ids_with_jobs({job for job, _kinds, _on in MAIL_JOBS})
     for import_id in sorted(forgotten):
         queue_import_mails(import_id)
     done.mails_requeued_for = len(forgotten)

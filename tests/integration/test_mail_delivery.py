@@ -17,6 +17,7 @@ from huddle.models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, Level
 from ..helpers import (
     ROOT,
     csv_file,
+    end_retry_pauses,
     free_port,
     run_worker,
     start,
@@ -118,9 +119,11 @@ def test_mails_that_failed_every_try_are_listed_and_can_be_sent_again(
     monkeypatch.setattr(app.extensions["mail"], "port", dead_mail_port)
     run_worker(app)  # the import, and the first try of its mails
     for _ in range(MAX_MAIL_ATTEMPTS - 1):
+        end_retry_pauses(run.id)
         assert jobs.send_import_mails(run.id) == (0, 3)
     db.session.expire_all()
     assert {(m.status, m.attempts) for m in _mails(run.id)} == {("failed", MAX_MAIL_ATTEMPTS)}
+    end_retry_pauses(run.id)
     assert jobs.send_import_mails(run.id) == (0, 0)  # given up: no sixth try
 
     page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)

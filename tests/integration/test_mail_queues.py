@@ -8,13 +8,11 @@ imports and exports, one for mails), the embedded Redis, and an aiosmtpd server 
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from huddle import devmail
@@ -33,27 +31,17 @@ from huddle.models import (
     User,
 )
 
-from ..helpers import ROOT, csv_file, free_port, worker_env
+from ..helpers import ROOT, csv_file, worker_env
+from ..helpers import slow_sink as slow_sink_at
 
 BIG = 5_000
 MAIL_SECONDS = 0.02
 
 
-class SlowOutbox(devmail.OutboxHandler):
-    """A mail server that takes its time over every mail, as a real one under load does."""
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        await asyncio.sleep(MAIL_SECONDS)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
 def slow_sink(tmp_path):
-    port = free_port()
-    controller = Controller(SlowOutbox(tmp_path), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield {"port": port, "outbox": tmp_path}
-    controller.stop()
+    with slow_sink_at(tmp_path, MAIL_SECONDS) as port:
+        yield {"port": port, "outbox": tmp_path}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from huddle.imports import drafts
 from huddle.imports.upkeep import upkeep
 from huddle.models import ImportMail, ImportRun, ImportStatus, utcnow
 
-from ..helpers import csv_file, free_port, run_worker
+from ..helpers import csv_file, end_retry_pauses, free_port, run_worker
 
 PEOPLE = ("anna@x.nl;Anna;;Jansen;;;;;", "bram@x.nl;Bram;;Smit;;;;;")
 
@@ -39,6 +39,7 @@ def test_mails_whose_retry_redis_lost_are_queued_again_and_arrive_once(
 
     _forget_every_job(app)
     monkeypatch.undo()  # the server is back
+    end_retry_pauses(run.id)
     assert upkeep().mails_requeued_for == 0  # too soon: the import may still be queuing them
     assert upkeep(now=utcnow() + timedelta(minutes=3)).mails_requeued_for == 1
     run_worker(app)
