@@ -228,3 +228,18 @@ def test_a_send_the_database_cannot_record_goes_out_at_most_twice(
     arrived = _arrived(smtp_sink["outbox"])
     assert arrived["bram@x.nl"] == 2
     assert arrived["anna@x.nl"] == arrived["cor@x.nl"] == arrived[admin.email] == 1
+
+
+def test_a_send_limit_spaces_the_mails_evenly(app, admin, app_ctx, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_RATE_PER_MINUTE", 240)  # one every 0.25 s
+    people = [f"p{i}@x.nl;P;;{i};;;;;" for i in range(4)]
+    run = drafts.create_draft("mensen.csv", csv_file(*people), admin=admin)
+    run.notify_new = True
+    db.session.commit()
+    run = apply_import(run)
+
+    began = time.monotonic()
+    assert jobs.send_import_mails(run.id) == (5, 0)  # four welcomes and the report
+    # Five slots a quarter of a second apart: the last starts at least 1 s after the first.
+    assert time.monotonic() - began >= 0.95
+    assert len(_arrived(smtp_sink["outbox"])) == 5
