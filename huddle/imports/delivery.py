@@ -83,7 +83,8 @@ def mail_delivery(run: ImportRun) -> MailDelivery:
     )
     delivery = MailDelivery(
         sent=counts.get(MailStatus.SENT, 0),
-        waiting=counts.get(MailStatus.PENDING, 0),
+        # A mail being handed to the server is still on its way.
+        waiting=counts.get(MailStatus.PENDING, 0) + counts.get(MailStatus.SENDING, 0),
         failed=counts.get(MailStatus.FAILED, 0),
     )
     if delivery.waiting:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from huddle import devmail, jobs
 from huddle.extensions import db
-from huddle.imports import drafts
+from huddle.imports import claims, drafts
 from huddle.imports.applying import apply_import
-from huddle.models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, Level
+from huddle.models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, Level, MailKind
 
 from ..helpers import (
     ROOT,
@@ -165,3 +165,10 @@ def test_mails_going_out_read_as_sending_not_as_failing(admin_client, app, app_c
     assert "Sending: 0 of 3 sent." in part
     assert "tried again" not in part and "did not work" not in part
     assert "every 5s" in part  # it follows them
+
+    # One is being handed to the server: still on its way, not lost from the count.
+    sender = claims.claimant()
+    [first] = claims.claim_mails(run.id, tuple(MailKind), sender, limit=1)
+    assert claims.start_sending(first, sender)
+    part = admin_client.get(f"/imports/{public_id}/delivery").get_data(as_text=True)
+    assert "Sending: 0 of 3 sent." in part
