@@ -142,8 +142,8 @@ def schedule_wake(import_id: int, kinds: tuple[MailKind, ...]) -> None:
     if wake is None:
         return
     job, _kinds, on = next(entry for entry in MAIL_JOBS if entry[1] == kinds)
-    seconds = max(1, -(-(wake - utcnow()).total_seconds() // 30) * 30)
-    moment = int(utcnow().timestamp() + seconds) // 30
+    seconds = max(1.0, (wake - utcnow()).total_seconds())
+    moment = int(wake.timestamp()) // 30
     queue.enqueue_in(
         seconds,
         job,
