@@ -7,14 +7,17 @@ job (``huddle.jobs``); this module only keeps the records.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from sqlalchemy import func, select, update
 
 from .. import queue
 from ..extensions import db
-from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailKind, MailStatus, User, utcnow
+from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailKind, MailStatus, User
 from . import claims
 
 SHOWN_FAILURES = 50
@@ -29,6 +32,8 @@ MAIL_JOBS = (
 # Mails one job sends at most. Short jobs let what is queued behind a big batch (another
 # import's mails) start soon, and let every mail worker take part in the batch.
 MAILS_PER_JOB = 200
+# Wake-up jobs are rounded up to these seconds (a retry is late by no more than that).
+WAKE_SECONDS = 5
 # A mail job that died (its worker killed, the database away) is run again this often.
 JOB_RETRIES = 3
 
@@ -136,16 +141,16 @@ def queue_import_mails(import_id: int) -> None:
 
 def schedule_wake(import_id: int, kinds: tuple[MailKind, ...]) -> None:
     """Queue a job for when the next of these mails, waiting for a retry or held by another
-    sender, becomes due; none when nothing waits. Senders that finish at about the same
-    time queue one job between them: its id is the import and the moment, to 30 s."""
+    sender, becomes due; none when nothing waits. The job runs at the end of the five
+    seconds the moment falls in, and is named by them: senders that finish at about the
+    same time queue one job between them, and it finds every mail of those seconds due."""
     wake = claims.next_wake(import_id, kinds)
     if wake is None:
         return
     job, _kinds, on = next(entry for entry in MAIL_JOBS if entry[1] == kinds)
-    seconds = max(1.0, (wake - utcnow()).total_seconds())
-    moment = int(wake.timestamp()) // 30
+    moment = math.ceil(wake.replace(tzinfo=UTC).timestamp() / WAKE_SECONDS)
     queue.enqueue_in(
-        seconds,
+        max(1.0, moment * WAKE_SECONDS - time.time()),
         job,
         import_id,
         on=on,
