@@ -12,11 +12,11 @@ A mail's life in the database, the one truth about it (Redis only carries the jo
                                                               lease: sent once more (at least
                                                               once), never a third time
 
-A claim is a single UPDATE of a few free rows, their ids returned: on PostgreSQL its
-sub-select takes them ``FOR UPDATE SKIP LOCKED``, so two workers claiming at the same moment
-get different rows without waiting; SQLite runs one write at a time, so its claims cannot
-overlap either. Starting a mail is a compare-and-set on its claimant, so a worker whose claim
-went stale (and was taken by another) never sends a mail the other sends too.
+A claim picks a few free rows (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so two workers
+claiming at the same moment get different rows without waiting) and claims those still free
+in one UPDATE, which on SQLite runs alone, so claims cannot overlap there either. Starting a
+mail is a compare-and-set on its claimant, so a worker whose claim went stale (and was taken
+by another) never sends a mail the other sends too.
 """
 
 from __future__ import annotations
@@ -60,22 +60,26 @@ def claim_mails(
     """Claim for ``worker`` up to ``limit`` of the import's mails (of ``kinds``) that are due
     and free, in the order they were owed; returns their ids, committed."""
     now = now or utcnow()
-    free = (
+    is_free = (
+        ImportMail.import_id == import_id,
+        ImportMail.kind.in_(_kinds(kinds)),
+        ImportMail.status == MailStatus.PENDING.value,
+        or_(ImportMail.next_try_at.is_(None), ImportMail.next_try_at <= now),
+        or_(ImportMail.claimed_at.is_(None), ImportMail.claimed_at < now - lease()),
+    )
+    # First pick (and on PostgreSQL lock) the rows, then claim them if still free. Not one
+    # UPDATE … IN (SELECT … LIMIT): PostgreSQL may run such a sub-select more than once,
+    # and claim more than ``limit``.
+    picked = db.session.scalars(
         select(ImportMail.id)
-        .where(
-            ImportMail.import_id == import_id,
-            ImportMail.kind.in_(_kinds(kinds)),
-            ImportMail.status == MailStatus.PENDING.value,
-            or_(ImportMail.next_try_at.is_(None), ImportMail.next_try_at <= now),
-            or_(ImportMail.claimed_at.is_(None), ImportMail.claimed_at < now - lease()),
-        )
+        .where(*is_free)
         .order_by(ImportMail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
     claimed = db.session.scalars(
         update(ImportMail)
-        .where(ImportMail.id.in_(free.scalar_subquery()))
+        .where(ImportMail.id.in_(picked), *is_free)
         .values(claimed_by=worker, claimed_at=now)
         .returning(ImportMail.id)
         .execution_options(synchronize_session=False)
