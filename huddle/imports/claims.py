@@ -69,23 +69,29 @@ def claim_mails(
     )
     # First pick (and on PostgreSQL lock) the rows, then claim them if still free. Not one
     # UPDATE … IN (SELECT … LIMIT): PostgreSQL may run such a sub-select more than once,
-    # and claim more than ``limit``.
-    picked = db.session.scalars(
-        select(ImportMail.id)
-        .where(*is_free)
-        .order_by(ImportMail.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claimed = db.session.scalars(
-        update(ImportMail)
-        .where(ImportMail.id.in_(picked), *is_free)
-        .values(claimed_by=worker, claimed_at=now)
-        .returning(ImportMail.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return sorted(claimed)
+    # and claim more than ``limit``. On SQLite a pick is not locked, so another sender may
+    # claim the same rows first: then pick again, until a claim holds or nothing is free.
+    while True:
+        picked = db.session.scalars(
+            select(ImportMail.id)
+            .where(*is_free)
+            .order_by(ImportMail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not picked:
+            db.session.commit()
+            return []
+        claimed = db.session.scalars(
+            update(ImportMail)
+            .where(ImportMail.id.in_(picked), *is_free)
+            .values(claimed_by=worker, claimed_at=now)
+            .returning(ImportMail.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        db.session.commit()
+        if claimed:
+            return sorted(claimed)
 
 
 def start_sending(mail_id: int, worker: str, now=None) -> bool:
