@@ -95,15 +95,22 @@ def send_import_mails(
 
 
 class _Sender:
-    """One run of sending: claims a few due mails at a time, as the connection takes them."""
+    """One run of sending: claims a few due mails at a time, as the connection takes them.
+
+    One commit a mail: the outcome of a mail is committed together with the "sending" mark
+    of the next (and the last one's at the end), so a mail is always marked before the
+    server gets it, and recorded sent before the sender can die with more than the next one
+    in its hands."""
 
     CLAIM = 20  # mails claimed at a time: enough to save round trips, few to hold
 
     def __init__(self, run: ImportRun, kinds: tuple[MailKind, ...], limit: int | None):
-        self.run, self.kinds, self.left = run, kinds, limit or float("inf")
+        self.run, self.run_id = run, run.id
+        self.kinds, self.left = kinds, limit or float("inf")
         self.worker = claims.claimant(queue.current_worker_name())
         self.held: list[int] = []  # claimed, not yet started
         self.rate = current_app.config["MAIL_RATE_PER_MINUTE"]
+        self.language = mail_language(run)  # for people without a language of their own
 
     def send(self) -> tuple[int, int]:
         sent = failed = 0
@@ -115,11 +122,11 @@ class _Sender:
                 else:
                     claims.count_failed_tries([mail_id], error)
                     failed += 1
-                db.session.commit()
+            db.session.commit()
         except mail.MailServerUnreachable as exc:
             # A failed try for every due mail: none can go while the server is away.
             db.session.rollback()
-            due = claims.claim_mails(self.run.id, self.kinds, self.worker, limit=10**9)
+            due = claims.claim_mails(self.run_id, self.kinds, self.worker, limit=10**9)
             reason = _("Mail server unreachable: %(error)s", error=exc)
             claims.count_failed_tries([*self.held, *due], reason)
             db.session.commit()
@@ -138,36 +145,38 @@ class _Sender:
         """Each mail this sender holds, marked "sending" just before it is its turn to go."""
         while self.left > 0:
             self.held = claims.claim_mails(
-                self.run.id, self.kinds, self.worker, limit=int(min(self.CLAIM, self.left))
+                self.run_id, self.kinds, self.worker, limit=int(min(self.CLAIM, self.left))
             )
             if not self.held:
                 return
+            records, people = delivery.mails_with_recipients(self.held)
             while self.held and self.left > 0:
                 mail_id = self.held.pop(0)
                 if self.rate:
+                    db.session.commit()  # no transaction is held open while waiting
                     time.sleep(queue.wait_for_slot("mail", self.rate))
                 if claims.start_sending(mail_id, self.worker):
                     self.left -= 1
-                    record = db.session.get(ImportMail, mail_id)
-                    yield mail_id, partial(_import_letter, record, self.run)
+                    record = records[mail_id]
+                    yield mail_id, partial(self._letter, record, people.get(record.user_id))
         claims.release(self.held, self.worker)
         db.session.commit()
 
-
-def _import_letter(record: ImportMail, run: ImportRun) -> mail.Letter:
-    user = db.session.get(User, record.user_id)
-    language = mail_language(run)  # for people without a language of their own
-    if record.kind == MailKind.WELCOME:
-        levels = [level.name for level in user.levels]
-        link = set_password_link(user)
-        return mail.welcome_letter(user, link=link, levels=levels, language=language)
-    if record.kind == MailKind.UPDATED:
-        login = external_url("auth.login")
-        return mail.updated_letter(
-            user, levels_gained=record.levels_gained, login=login, language=language
-        )
-    link = external_url("imports.detail", public_id=run.public_id)
-    return mail.import_report_letter(user, run, link=link, attachment=_problem_rows(run, user))
+    def _letter(self, record: ImportMail, user: User | None) -> mail.Letter:
+        if user is None:
+            raise LookupError(f"The user of mail {record.id} no longer exists.")
+        if record.kind == MailKind.WELCOME:
+            levels = [level.name for level in user.levels]
+            link = set_password_link(user)
+            return mail.welcome_letter(user, link=link, levels=levels, language=self.language)
+        if record.kind == MailKind.UPDATED:
+            login = external_url("auth.login")
+            return mail.updated_letter(
+                user, levels_gained=record.levels_gained, login=login, language=self.language
+            )
+        link = external_url("imports.detail", public_id=self.run.public_id)
+        attachment = _problem_rows(self.run, user)
+        return mail.import_report_letter(user, self.run, link=link, attachment=attachment)
 
 
 def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:

@@ -15,22 +15,17 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from email import encoders
-from email.charset import QP, Charset
-from email.header import Header
 from email.message import EmailMessage
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import TypeVar
 
 import flask_mail
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from flask_mail import Message
 
+from . import mime
 from .i18n import LANGUAGES, in_language, language_of, ngettext
+from .mime import Attachment
 from .models import Export, ExportStatus, ImportRun, ImportStatus, User
 
 log = logging.getLogger(__name__)
@@ -41,15 +36,6 @@ SEND_ERRORS = (OSError, smtplib.SMTPException)
 # The connection itself is gone: reconnect before the next mail.
 CONNECTION_LOST = (smtplib.SMTPServerDisconnected, OSError)
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x00-\x1f\x7f\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file sent with a mail."""
-
-    filename: str
-    media_type: str
-    data: bytes
 
 
 @dataclass
@@ -86,13 +72,24 @@ def text_of(letter: Letter) -> str:
         return render_template(f"mail/{letter.template}.txt", **letter.context)
 
 
-def _message(letter: Letter) -> Message:
+def written(letter: Letter) -> bytes:
+    """The letter rendered in its language and written as it goes over the wire: by
+    ``huddle.mime`` for an ASCII address, else (müller@…) with UTF-8 headers (RFC 6532)."""
     with in_language(letter.language):
-        body, html = render(letter.template, **letter.context)
-    message = Message(subject=letter.subject, recipients=[letter.to], body=body, html=html)
-    for attachment in letter.attachments:
-        message.attach(attachment.filename, attachment.media_type, attachment.data)
-    return message
+        text, html = render(letter.template, **letter.context)
+    sender = current_app.extensions["mail"].default_sender
+    if not letter.to.isascii():
+        return _smtputf8_bytes(letter, sender, text, html)
+    return mime.message_bytes(
+        sender=sender,
+        to=letter.to,
+        subject=letter.subject,
+        text=text,
+        html=html,
+        date=formatdate(localtime=True),
+        message_id=_message_id(sender),
+        attachments=letter.attachments,
+    )
 
 
 def send(
@@ -131,11 +128,11 @@ def send_one(letter: Letter) -> None:
 def _deliver(connection: _Connection, compose: Callable[[], Letter]) -> str | None:
     """Compose, render and send one mail; None when the server took it, else why not."""
     try:
-        message = _message(compose())
-        if _needs_smtputf8(message):
-            connection.send_smtputf8(message)
+        letter = compose()
+        if letter.to.isascii():
+            connection.send_bytes(letter.to, written(letter))
         else:
-            connection.send(message)
+            connection.send_smtputf8(letter.to, lambda: written(letter))
     except CONNECTION_LOST as exc:
         connection.lost = True
         return str(exc) or type(exc).__name__
@@ -143,11 +140,6 @@ def _deliver(connection: _Connection, compose: Callable[[], Letter]) -> str | No
         log.warning("A mail could not be sent", exc_info=True)
         return str(exc) or type(exc).__name__
     return None
-
-
-def _needs_smtputf8(message: Message) -> bool:
-    """Whether an address of the message has letters beyond ASCII before its @."""
-    return any(not address.rpartition("@")[0].isascii() for address in message.send_to)
 
 
 class _Connection(flask_mail.Connection):
@@ -177,22 +169,17 @@ class _Connection(flask_mail.Connection):
         self.host = self.configure_host()
         self.lost = False
 
-    def send(self, message: Message, envelope_from=None) -> None:
-        """Send ``message`` as written by ``_wire_bytes`` (Flask-Mail's own writing costs ten
-        times as much: it parses every header it has just made)."""
-        if message.has_bad_headers():  # a line break in a subject or address: refused
-            raise flask_mail.BadHeaderError("A mail header holds a line break.")
+    def send_bytes(self, to: str, data: bytes, options: tuple[str, ...] = ()) -> None:
+        """Hand the server one written mail for ``to``, from the default sender."""
         if self.host is None:  # MAIL_SUPPRESS_SEND
             return
-        sender = parseaddr(envelope_from or message.sender)[1]
-        self.host.sendmail(sender, list(message.send_to), _wire_bytes(message))
+        envelope_from = parseaddr(self.mail.default_sender)[1]
+        self.host.sendmail(envelope_from, [to], data, list(options))
 
-    def send_smtputf8(self, message: Message) -> None:
-        """Send ``message`` with SMTPUTF8, which an address like müller@… needs (RFC 6531);
-        raises ``MailNotSent`` (with what to do) when it is off or the server lacks it.
-
-        Flask-Mail writes every address as ASCII, which such an address is not, so this
-        message is written by the standard library's SMTPUTF8 policy instead."""
+    def send_smtputf8(self, to: str, write: Callable[[], bytes]) -> None:
+        """Send the mail ``write`` makes with SMTPUTF8, which an address like müller@… needs
+        (RFC 6531); raises ``MailNotSent`` (with what to do) when it is off or the server
+        lacks it, before the mail is written."""
         if not current_app.config["MAIL_SMTPUTF8"]:
             raise MailNotSent(_no_smtputf8())
         if self.host is None:  # MAIL_SUPPRESS_SEND
@@ -200,64 +187,30 @@ class _Connection(flask_mail.Connection):
         self.host.ehlo_or_helo_if_needed()
         if not self.host.has_extn("smtputf8"):
             raise MailNotSent(_no_smtputf8())
-        envelope_from = parseaddr(message.sender)[1]
-        data = _as_smtputf8(message).as_bytes()
-        self.host.sendmail(envelope_from, message.send_to, data, ["SMTPUTF8"])
+        self.send_bytes(to, write(), ("SMTPUTF8",))
 
 
-# Bodies as quoted-printable UTF-8: readable, and never a line over 76 characters (a mail
-# server refuses a line over 998, and a long link in plain text makes one).
-_QUOTED_PRINTABLE_UTF8 = Charset("utf-8")
-_QUOTED_PRINTABLE_UTF8.body_encoding = QP
-# Lines end in CRLF on the wire (smtplib sends bytes as they are).
-_ON_THE_WIRE = email.policy.compat32.clone(linesep="\r\n")
-
-
-def _wire_bytes(message: Message) -> bytes:
-    """``message`` as it goes over the wire (RFC 5322, MIME): text and HTML as alternatives,
-    attachments beside them, non-ASCII headers as encoded words. Written with the standard
-    library's compat32 classes, which write what they are given without parsing it again."""
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(message.body, "plain", _QUOTED_PRINTABLE_UTF8))
-    body.attach(MIMEText(message.html, "html", _QUOTED_PRINTABLE_UTF8))
-    written = body
-    if message.attachments:
-        written = MIMEMultipart("mixed")
-        written.attach(body)
-        for attachment in message.attachments:
-            part = MIMEBase(*attachment.content_type.split("/", 1))
-            part.set_payload(attachment.data)
-            encoders.encode_base64(part)
-            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
-            written.attach(part)
-    name, address = parseaddr(message.sender)
-    written["Subject"] = Header(message.subject, "utf-8")
-    written["From"] = formataddr((name, address))
-    written["To"] = ", ".join(message.recipients)
-    written["Date"] = formatdate(localtime=True)
+def _message_id(sender: str) -> str:
     # The sender's domain: make_msgid() alone asks DNS for this host's name at every mail.
-    written["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
-    return written.as_bytes(policy=_ON_THE_WIRE)
+    return make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
 
 
-def _as_smtputf8(message: Message) -> EmailMessage:
-    """``message`` as the standard library writes it with UTF-8 headers (RFC 6532)."""
-    written = EmailMessage(policy=email.policy.SMTPUTF8)
-    written["Subject"] = message.subject
-    written["From"] = message.sender
-    written["To"] = ", ".join(message.recipients)
-    written["Date"] = formatdate(localtime=True)
-    written["Message-ID"] = make_msgid(
-        domain=parseaddr(message.sender)[1].rpartition("@")[2] or None
-    )
-    written.set_content(message.body)
-    written.add_alternative(message.html, subtype="html")
-    for attachment in message.attachments:
-        maintype, _slash, subtype = attachment.content_type.partition("/")
-        written.add_attachment(
+def _smtputf8_bytes(letter: Letter, sender: str, text: str, html: str) -> bytes:
+    """The letter as the standard library writes it with UTF-8 headers (RFC 6532)."""
+    message = EmailMessage(policy=email.policy.SMTPUTF8)
+    message["Subject"] = letter.subject
+    message["From"] = sender
+    message["To"] = letter.to
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = _message_id(sender)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for attachment in letter.attachments:
+        maintype, _slash, subtype = attachment.media_type.partition("/")
+        message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
-    return written
+    return message.as_bytes()
 
 
 def _no_smtputf8() -> str:

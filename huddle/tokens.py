@@ -9,8 +9,9 @@ single-use (and what retires an old reset link once the user has chosen a passwo
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .extensions import db
@@ -29,10 +30,15 @@ class LinkInvalid(Exception):
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL on HUDDLE_BASE_URL, usable in mails sent from a background job."""
-    base = current_app.config["HUDDLE_BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+    """An absolute URL on HUDDLE_BASE_URL, usable in mails sent from a background job.
+
+    Built by the app's URL map bound to that address, not by ``url_for`` in a made-up
+    request: that costs a third of a millisecond, once for every mail of a batch."""
+    base = urlsplit(current_app.config["HUDDLE_BASE_URL"].rstrip("/"))
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _serializer() -> URLSafeTimedSerializer:

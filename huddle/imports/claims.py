@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from ..extensions import db
 from ..models import MAX_MAIL_ATTEMPTS, ImportMail, MailKind, MailStatus, utcnow
@@ -94,22 +94,35 @@ def claim_mails(
             return sorted(claimed)
 
 
+# The two statements run once for every mail, made once: building one costs more than
+# running it. Core statements on the table, so the session neither tracks nor expires rows.
+_mails = ImportMail.__table__
+_START_SENDING = (
+    update(_mails)
+    .where(
+        _mails.c.id == bindparam("mail_id"),
+        _mails.c.status == MailStatus.PENDING.value,
+        _mails.c.claimed_by == bindparam("worker"),
+    )
+    .values(
+        status=MailStatus.SENDING.value,
+        claimed_at=bindparam("now"),
+        attempts=_mails.c.attempts + 1,
+    )
+)
+_MARK_SENT = (
+    update(_mails)
+    .where(_mails.c.id == bindparam("mail_id"), _mails.c.status == MailStatus.SENDING.value)
+    .values(status=MailStatus.SENT.value, sent_at=bindparam("now"))
+)
+
+
 def start_sending(mail_id: int, worker: str, now=None) -> bool:
     """Mark the mail "sending" (a try begun), committed, if ``worker`` still holds its claim;
-    False when it does not (its claim went stale and another took it)."""
+    False when it does not (its claim went stale and another took it). The commit also
+    carries what the caller recorded of the mail before (``mark_sent``)."""
     result = db.session.execute(
-        update(ImportMail)
-        .where(
-            ImportMail.id == mail_id,
-            ImportMail.status == MailStatus.PENDING.value,
-            ImportMail.claimed_by == worker,
-        )
-        .values(
-            status=MailStatus.SENDING.value,
-            claimed_at=now or utcnow(),
-            attempts=ImportMail.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
+        _START_SENDING, {"mail_id": mail_id, "worker": worker, "now": now or utcnow()}
     )
     db.session.commit()
     return result.rowcount == 1
@@ -117,12 +130,7 @@ def start_sending(mail_id: int, worker: str, now=None) -> bool:
 
 def mark_sent(mail_id: int, now=None) -> None:
     """The server took the mail (the caller commits); its claimant stays, to tell who sent it."""
-    db.session.execute(
-        update(ImportMail)
-        .where(ImportMail.id == mail_id, ImportMail.status == MailStatus.SENDING.value)
-        .values(status=MailStatus.SENT.value, sent_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_MARK_SENT, {"mail_id": mail_id, "now": now or utcnow()})
 
 
 def count_failed_tries(mail_ids: Iterable[int], error: str, now=None) -> int:

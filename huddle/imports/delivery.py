@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import queue
 from ..extensions import db
@@ -75,6 +76,30 @@ def pending_mail_ids(import_id: int, kinds: Iterable[MailKind] | None = None) ->
     if kinds is not None:
         query = query.where(ImportMail.kind.in_([kind.value for kind in kinds]))
     return db.session.scalars(query.order_by(ImportMail.id)).all()
+
+
+def mails_with_recipients(
+    mail_ids: list[int],
+) -> tuple[dict[int, ImportMail], dict[int, User]]:
+    """The mails with these ids (by id) and their recipients with their levels (by user id),
+    read at once and kept out of the session: a sender commits once a mail, and every commit
+    would otherwise make each of them be read again."""
+    records = {
+        record.id: record
+        for record in db.session.scalars(select(ImportMail).where(ImportMail.id.in_(mail_ids)))
+    }
+    people = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User)
+            .where(User.id.in_({record.user_id for record in records.values()}))
+            .options(selectinload(User.levels))
+        )
+    }
+    levels = {level for user in people.values() for level in user.levels}
+    for loaded in (*records.values(), *people.values(), *levels):
+        db.session.expunge(loaded)
+    return records, people
 
 
 def mail_delivery(run: ImportRun) -> MailDelivery:
