@@ -72,7 +72,7 @@ def test_a_line_break_in_a_header_is_refused(field):
 
 
 def test_attachments_read_back_byte_for_byte():
-    rows = "email;error\r\nbram@x;geen @\r\n".encode() * 500
+    rows = b"email;error\r\nbram@x;geen @\r\n" * 500
     data = _write(
         attachments=[
             Attachment("problem-rows-ab12.csv", "text/csv", rows),
