@@ -8,6 +8,7 @@ catalogs are in ``huddle/translations/`` (``make translations`` updates them fro
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session
@@ -16,8 +17,10 @@ from flask_babel import (
     force_locale,
     format_datetime,
     format_decimal,
+    format_timedelta,
     get_locale,
     get_translations,
+    gettext,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -45,6 +48,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMM y") if value else ""
     app.jinja_env.filters["filesize"] = format_filesize
+    app.jinja_env.filters["time_left"] = format_time_left
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or DEFAULT_LANGUAGE)
     app.jinja_env.globals["status_label"] = status_label
@@ -77,6 +81,15 @@ def format_filesize(size: int) -> str:
     if size < 1024 * 1024:
         return f"{format_decimal(round(size / 1024))} KB"
     return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
+
+
+def format_time_left(seconds: float) -> str:
+    """How long work still takes, said roughly: "less than a minute left", "about 3 minutes
+    left", "about 1 hour left"."""
+    if seconds < 60:
+        return gettext("less than a minute left")
+    rounded = format_timedelta(timedelta(seconds=seconds), threshold=1.0)
+    return gettext("about %(time)s left", time=rounded)
 
 
 def language_of(user) -> str:

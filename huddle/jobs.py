@@ -180,8 +180,9 @@ class _Sender:
 
 
 def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:
-    """The rows a finished import skipped, as a file to fix and import again."""
-    if run.status != ImportStatus.DONE or not run.invalid_count:
+    """The rows with problems (skipped by a finished import; to fix before a failed one is
+    started again), as a file to fix and import again."""
+    if not run.invalid_count:
         return None
     with in_language(language_of(admin)):
         data = problem_rows_csv(run).encode("utf-8")

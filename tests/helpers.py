@@ -187,9 +187,10 @@ def log_in(client, email: str, password: str):
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def run_worker(app) -> None:
-    """Run every queued job in this process, as a real RQ worker on the real Redis."""
-    queue.make_worker(app, simple=True).work(burst=True)
+def run_worker(app, queues=queue.QUEUES) -> None:
+    """Run every job queued on ``queues`` (all by default) in this process, as a real RQ
+    worker on the real Redis."""
+    queue.make_worker(app, queues=queues, simple=True).work(burst=True)
 
 
 class SlowOutbox(devmail.OutboxHandler):

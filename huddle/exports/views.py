@@ -24,6 +24,7 @@ from ..i18n import ngettext
 from ..models import Export, ExportFormat, ExportStatus
 from ..pipeline.writing import MEDIA_TYPES
 from ..users.listing import UserQuery
+from ..waiting import export_waits_for
 from .selection import SelectionError, describe_selection, matching, ticked
 from .service import (
     ExportLinkError,
@@ -52,6 +53,7 @@ def _status(export: Export, status: int = 200, **context):
             "exports/_export_status.html",
             export=export,
             progress=progress.read("export", export.id) if export else None,
+            waits_for=export_waits_for(export) if export and export.status == "queued" else "",
             **context,
         ),
         status,

@@ -11,14 +11,23 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import queue
 from ..extensions import db
-from ..models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, MailKind, MailStatus, User
+from ..models import (
+    MAX_MAIL_ATTEMPTS,
+    ImportMail,
+    ImportRun,
+    MailKind,
+    MailStatus,
+    User,
+    utcnow,
+)
+from ..waiting import mails_wait_for
 from . import claims
 
 SHOWN_FAILURES = 50
@@ -33,6 +42,8 @@ MAIL_JOBS = (
 # Mails one job sends at most. Short jobs let what is queued behind a big batch (another
 # import's mails) start soon, and let every mail worker take part in the batch.
 MAILS_PER_JOB = 200
+# Seconds of sending the rate (and so the time left) is measured over.
+RATE_WINDOW = 60
 # Wake-up jobs are rounded up to these seconds (a retry is late by no more than that).
 WAKE_SECONDS = 5
 # A mail job that died (its worker killed, the database away) is run again this often.
@@ -60,6 +71,12 @@ class MailDelivery:
     waiting_error: str = ""
     failures: list[FailedMail] = field(default_factory=list)
     max_attempts: int = MAX_MAIL_ATTEMPTS
+    # Mails sent a second over the last minute, and so the seconds until the waiting ones
+    # are out (None when nothing was sent lately to tell).
+    per_second: float = 0.0
+    seconds_left: int | None = None
+    # Why none goes out although none failed (no one sends mails); "" while they go.
+    waits_for: str = ""
 
     @property
     def total(self) -> int:
@@ -119,9 +136,31 @@ def mail_delivery(run: ImportRun) -> MailDelivery:
     )
     if delivery.waiting:
         delivery.waiting_error = _waiting_error(run)
+        if not delivery.waiting_error:
+            delivery.waits_for = mails_wait_for()
+        delivery.per_second = _sending_rate(run)
+        if delivery.per_second and not delivery.waits_for:
+            delivery.seconds_left = math.ceil(delivery.waiting / delivery.per_second)
     if delivery.failed:
         delivery.failures = _failures(run)
     return delivery
+
+
+def _sending_rate(run: ImportRun, now=None) -> float:
+    """Mails of the import sent a second, over the last minute (or since the first was sent,
+    when that is sooner)."""
+    now = now or utcnow()
+    since = now - timedelta(seconds=RATE_WINDOW)
+    count, first = db.session.execute(
+        select(func.count(), func.min(ImportMail.sent_at)).where(
+            ImportMail.import_id == run.id,
+            ImportMail.status == MailStatus.SENT.value,
+            ImportMail.sent_at >= since,
+        )
+    ).one()
+    if not count:
+        return 0.0
+    return count / max((now - first).total_seconds(), 1.0)
 
 
 def _waiting_error(run: ImportRun) -> str:

@@ -10,6 +10,7 @@ from .. import htmx, progress, queue
 from ..i18n import ngettext
 from ..levels.service import all_levels
 from ..models import ImportRun, ImportStatus
+from ..waiting import import_waits_for
 from . import drafts, summary
 from .applying import notice_lost_job
 from .delivery import mail_delivery, resend_failed_mails
@@ -48,9 +49,7 @@ def progress_part(public_id: str):
     if run.is_finished and htmx.is_htmx():
         # Done: reload the whole page once, to show the outcome.
         return htmx.reload_page()
-    return render_template(
-        "imports/_progress.html", run=run, progress=progress.read("import", run.id)
-    )
+    return render_template("imports/_progress.html", run=run, **_progress(run))
 
 
 @bp.get("/<public_id>/delivery")
@@ -84,12 +83,21 @@ def resend_mails(public_id: str):
     return redirect(url_for(".detail", public_id=run.public_id))
 
 
+def _progress(run: ImportRun) -> dict:
+    """How far a running import has got, or what a queued one waits for."""
+    queued = run.status == ImportStatus.QUEUED
+    return {
+        "progress": progress.read("import", run.id),
+        "waits_for": import_waits_for(run) if queued else "",
+    }
+
+
 def _outcome(run: ImportRun) -> dict:
     return {
         "rows": summary.outcome_rows(run),
         "delivery": mail_delivery(run) if run.is_finished else None,
         "levels": chosen_level_names(run),
-        "progress": progress.read("import", run.id),
+        **_progress(run),
     }
 
 

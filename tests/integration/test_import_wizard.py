@@ -242,6 +242,7 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
     rows = [f"user{i}@example.org;U{i};;Test;;;;;" for i in range(2500)]
     rows.append("keep@example.org;Kees;;Veranderd;;;;;")
     rows.append("boom@example.org;Boom;;Test;;;;;")
+    rows.append("kapot;Kapot;;Rij;;;;;")  # line 2504: invalid, to fix before trying again
     _, public_id = upload(admin_client, csv_file(*rows))
     walk_to_start(
         admin_client,
@@ -270,6 +271,10 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
     [report] = wait_for_mail(smtp_sink["outbox"])
     assert report.subject == "Import failed: people.csv"
     assert "Nothing was imported" in report.text
+    assert "The file also has 1 row with problems" in report.text
+    [(filename, _type, payload)] = report.attachments
+    assert filename.startswith("problem-rows-") and filename.endswith(".csv")
+    assert "kapot;Kapot;;Rij" in payload.decode() and "Line 2504" in payload.decode()
     page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
     assert "The import failed: nothing was imported" in page
     assert db.session.scalar(select(db.func.count()).select_from(ImportMail)) == 1
@@ -325,7 +330,7 @@ def test_report_mail_attaches_the_skipped_rows_and_the_page_shows_progress_then_
     walk_to_start(admin_client, public_id, notify_new=False, notify_existing=False)
     start(admin_client, public_id)
     queued = admin_client.get(f"/imports/{public_id}/progress").get_data(as_text=True)
-    assert "Waiting for a worker" in queued
+    assert "background jobs are not running at the moment" in queued and "worker" not in queued
     assert '<progress class="progressbar"' in queued and 'hx-trigger="every 1s"' in queued
 
     run_worker(app)

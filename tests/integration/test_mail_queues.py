@@ -8,6 +8,7 @@ imports and exports, one for mails), the embedded Redis, and an aiosmtpd server 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -88,7 +89,7 @@ def _report_sent(import_id: int) -> bool:
 
 
 def test_a_big_mail_batch_holds_up_neither_an_import_nor_an_export(
-    app, admin, app_ctx, slow_sink, workers
+    app, admin, admin_client, app_ctx, slow_sink, workers
 ):
     people = [f"persoon{i}@x.nl;Persoon;;{i};;;;;" for i in range(BIG)]
     big = drafts.create_draft("iedereen.csv", csv_file(*people), admin=admin)
@@ -96,6 +97,11 @@ def test_a_big_mail_batch_holds_up_neither_an_import_nor_an_export(
     _within(60, lambda: db.session.get(ImportRun, big.id).status == ImportStatus.DONE, "big")
     # The batch is under way: some welcomes are out, most still to go.
     _within(30, lambda: len(devmail.list_messages(slow_sink["outbox"], limit=50)) > 20, "mails")
+
+    # The page says how far the sending is and how long it still takes (about 50 a second).
+    part = admin_client.get(f"/imports/{big.public_id}/delivery").get_data(as_text=True)
+    assert re.search(r"Sending: [\d,]+ of 5,001 sent, about \d minutes? left\.", part), part
+    assert "tried again" not in part
 
     small = drafts.create_draft("klein.csv", csv_file("a@y.nl;A;;B;;;;;"), admin=admin)
     assert drafts.start(small)
