@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from .. import htmx, mail, queue
 from ..extensions import db
-from ..i18n import in_language, language_of
+from ..i18n import LANGUAGES, in_language, language_of
 from ..levels.service import levels_with_counts
 from ..models import ImportRun, ImportStatus
 from ..pipeline.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
@@ -240,6 +240,16 @@ def mails(run: ImportRun):
         form.mail_language.data = mail_language(run)
     samples = _sample_mails(run, form.mail_language.data)
     return _step("_step_mails.html", "mails", form=form, run=run, samples=samples)
+
+
+@bp.get("/<public_id>/mails/samples")
+@draft_step
+def mail_samples(run: ImportRun):
+    """The sample mails in the language just chosen (htmx, on change of the choice)."""
+    language = request.args.get("mail_language", "")
+    if language not in LANGUAGES:
+        language = mail_language(run)
+    return render_template("imports/_mail_samples.html", samples=_sample_mails(run, language))
 
 
 def _sample_mails(run: ImportRun, language: str) -> dict:

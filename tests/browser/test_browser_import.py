@@ -84,3 +84,28 @@ def test_a_comma_separated_windows_file_is_read_and_the_admin_can_read_it_otherw
     dialog.get_by_role("button", name="Read again").click()
     expect(dialog.locator("#preview-totals")).to_contain_text("comma-separated, Mac Roman")
     expect(dialog.locator("#row-2")).not_to_contain_text("Zoë")  # the wrong choice shows
+
+
+def test_the_sample_mail_changes_language_as_the_admin_chooses_it(page, admin, app_ctx, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"email;first_name;last_name\r\nanna@x.nl;Anna;Jansen\r\n")
+
+    log_in_as_admin(page, admin)
+    page.get_by_role("link", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import users")
+    dialog.get_by_role("link", name="Next: upload your file").click()
+    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_role("button", name="Upload and check").click()
+    dialog.get_by_role("link", name="Next: choose levels").click()
+    dialog.get_by_role("button", name="Next: mails").click()
+
+    samples = dialog.locator("#mail-samples")
+    expect(samples).to_contain_text("Hello Anna,")
+    expect(page.locator("#wizard-title")).to_be_focused()  # the step has settled
+    dialog.get_by_label(
+        "Language of the mails to people without a language in the file"
+    ).select_option("nl")
+    # No submit: the sample follows the choice at once, and the choice stays.
+    expect(samples).to_contain_text("Hallo Anna,")
+    expect(samples).not_to_contain_text("Hello Anna,")
+    expect(dialog.get_by_role("button", name="Next: confirm")).to_be_visible()

@@ -56,6 +56,20 @@ def test_a_dutch_file_without_languages_gets_dutch_mails_by_default(
     assert set(db.session.scalars(select(User.language).where(User.email.like("%@x.nl")))) == {"nl"}
 
 
+def test_the_sample_follows_the_language_as_it_is_chosen(dutch_admin_client):
+    public_id, page = _to_the_mails_step(dutch_admin_client, DUTCH_FILE)
+    # The choice asks for the samples again when it changes (htmx), into this one place.
+    assert f'hx-get="/imports/{public_id}/mails/samples"' in page and 'id="mail-samples"' in page
+    samples = f"/imports/{public_id}/mails/samples"
+    english = dutch_admin_client.get(f"{samples}?mail_language=en").get_data(as_text=True)
+    assert 'id="mail-samples"' in english
+    assert "Hello Anna," in english and "Hallo" not in english
+    dutch = dutch_admin_client.get(f"{samples}?mail_language=nl").get_data(as_text=True)
+    assert "Hallo Anna," in dutch and "Hello" not in dutch
+    # The page around the samples stays in the admin's own language.
+    assert "Zoals anna@x.nl" in english
+
+
 def test_with_english_chosen_every_welcome_is_english(app, dutch_admin_client, smtp_sink):
     public_id, _ = _to_the_mails_step(dutch_admin_client, DUTCH_FILE)
     mails = {"csrf_token": dutch_admin_client.csrf, "notify_new": "y", "mail_language": "en"}
