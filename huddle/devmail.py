@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -83,6 +84,46 @@ def _parse(path: Path) -> OutboxMessage:
         text=text_part.get_content() if text_part else "",
         html=html_part.get_content() if html_part else "",
         attachments=attachments,
+    )
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A message the sink received, as the Outbox lists it: its headers only."""
+
+    id: str
+    received_at: datetime
+    to: str
+    subject: str
+    message_id: str
+
+
+# Entries already read, by outbox folder and file name: a file never changes once written,
+# so each is read once however often the Outbox is searched or paged.
+_entries: dict[Path, dict[str, OutboxEntry]] = {}
+
+
+def list_entries(outbox_dir: str | Path) -> list[OutboxEntry]:
+    """Every message the sink received, newest first, by its headers (read once a file)."""
+    folder = Path(outbox_dir)
+    if not folder.is_dir():
+        return []
+    known = _entries.setdefault(folder, {})
+    names = sorted((path.name for path in folder.glob("*.eml")), reverse=True)
+    entries = [known.get(name) or _read_entry(folder / name) for name in names]
+    _entries[folder] = {entry.id + ".eml": entry for entry in entries}
+    return entries
+
+
+def _read_entry(path: Path) -> OutboxEntry:
+    with path.open("rb") as file:
+        headers = BytesHeaderParser(policy=email.policy.default).parse(file)
+    return OutboxEntry(
+        id=path.stem,
+        received_at=datetime.fromtimestamp(int(path.stem.split("-")[0]) / 1e9),
+        to=str(headers.get("To", "")),
+        subject=str(headers.get("Subject", "")),
+        message_id=str(headers.get("Message-ID", "")).strip(),
     )
 
 

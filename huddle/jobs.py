@@ -155,14 +155,21 @@ class _Sender:
                 if self.rate:
                     db.session.commit()  # no transaction is held open while waiting
                     time.sleep(queue.wait_for_slot("mail", self.rate))
-                if claims.start_sending(mail_id, self.worker):
+                message_id = mail.new_message_id()
+                if claims.start_sending(mail_id, self.worker, message_id):
                     self.left -= 1
                     record = records[mail_id]
-                    yield mail_id, partial(self._letter, record, people.get(record.user_id))
+                    user = people.get(record.user_id)
+                    yield mail_id, partial(self._letter, record, user, message_id)
         claims.release(self.held, self.worker)
         db.session.commit()
 
-    def _letter(self, record: ImportMail, user: User | None) -> mail.Letter:
+    def _letter(self, record: ImportMail, user: User | None, message_id: str) -> mail.Letter:
+        letter = self._compose(record, user)
+        letter.message_id = message_id
+        return letter
+
+    def _compose(self, record: ImportMail, user: User | None) -> mail.Letter:
         if user is None:
             raise LookupError(f"The user of mail {record.id} no longer exists.")
         if record.kind == MailKind.WELCOME:

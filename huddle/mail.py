@@ -48,6 +48,8 @@ class Letter:
     template: str  # "import_welcome": templates/mail/import_welcome.txt and .html
     context: dict
     attachments: list[Attachment] = field(default_factory=list)
+    # Set by a sender that records it (the import's mails); else made when it is written.
+    message_id: str = ""
 
 
 class MailServerUnreachable(Exception):
@@ -87,7 +89,7 @@ def written(letter: Letter) -> bytes:
         text=text,
         html=html,
         date=formatdate(localtime=True),
-        message_id=_message_id(sender),
+        message_id=letter.message_id or new_message_id(),
         attachments=letter.attachments,
     )
 
@@ -133,6 +135,15 @@ def _deliver(connection: _Connection, compose: Callable[[], Letter]) -> str | No
             connection.send_bytes(letter.to, written(letter))
         else:
             connection.send_smtputf8(letter.to, lambda: written(letter))
+    # Before CONNECTION_LOST: smtplib's errors are OSErrors too, but after a refusal the
+    # connection is fine (smtplib has reset it) and goes on with the next mail.
+    except smtplib.SMTPRecipientsRefused as exc:
+        [(code, answer)] = exc.recipients.values()
+        return _refused(code, answer)
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code == 421:  # the server is closing the connection (RFC 5321 3.8)
+            connection.lost = True
+        return _refused(exc.smtp_code, exc.smtp_error)
     except CONNECTION_LOST as exc:
         connection.lost = True
         return str(exc) or type(exc).__name__
@@ -140,6 +151,13 @@ def _deliver(connection: _Connection, compose: Callable[[], Letter]) -> str | No
         log.warning("A mail could not be sent", exc_info=True)
         return str(exc) or type(exc).__name__
     return None
+
+
+def _refused(code: int, answer: bytes | str) -> str:
+    """The mail server's refusal in words, with its own answer (what its admin can look up)."""
+    if isinstance(answer, bytes):
+        answer = answer.decode("utf-8", "replace")
+    return _("The mail server refused this mail: %(code)s %(answer)s", code=code, answer=answer)
 
 
 class _Connection(flask_mail.Connection):
@@ -190,8 +208,10 @@ class _Connection(flask_mail.Connection):
         self.send_bytes(to, write(), ("SMTPUTF8",))
 
 
-def _message_id(sender: str) -> str:
-    # The sender's domain: make_msgid() alone asks DNS for this host's name at every mail.
+def new_message_id() -> str:
+    """A Message-ID for one mail, on the sender's domain (make_msgid() alone asks DNS for
+    this host's name at every mail)."""
+    sender = current_app.extensions["mail"].default_sender
     return make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
 
 
@@ -202,7 +222,7 @@ def _smtputf8_bytes(letter: Letter, sender: str, text: str, html: str) -> bytes:
     message["From"] = sender
     message["To"] = letter.to
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = _message_id(sender)
+    message["Message-ID"] = letter.message_id or new_message_id()
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     for attachment in letter.attachments:

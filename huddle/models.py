@@ -283,6 +283,8 @@ class ImportMail(db.Model):
     next_try_at: Mapped[datetime | None]
     # A try cut off while the server had the mail: it is sent once more, never a third time.
     interrupted: Mapped[bool] = mapped_column(default=False)
+    # The Message-ID its last try went out with: the one mail in a mailbox it was.
+    message_id: Mapped[str] = mapped_column(String(255), default="", index=True)
 
     def owe_again(self) -> None:
         """Make the mail owed afresh: waiting, no tries, no claim (a report of a second run)."""

@@ -108,6 +108,7 @@ _START_SENDING = (
         status=MailStatus.SENDING.value,
         claimed_at=bindparam("now"),
         attempts=_mails.c.attempts + 1,
+        message_id=bindparam("message_id"),
     )
 )
 _MARK_SENT = (
@@ -117,13 +118,13 @@ _MARK_SENT = (
 )
 
 
-def start_sending(mail_id: int, worker: str, now=None) -> bool:
-    """Mark the mail "sending" (a try begun), committed, if ``worker`` still holds its claim;
-    False when it does not (its claim went stale and another took it). The commit also
-    carries what the caller recorded of the mail before (``mark_sent``)."""
-    result = db.session.execute(
-        _START_SENDING, {"mail_id": mail_id, "worker": worker, "now": now or utcnow()}
-    )
+def start_sending(mail_id: int, worker: str, message_id: str = "", now=None) -> bool:
+    """Mark the mail "sending" (a try begun, to go out as ``message_id``), committed, if
+    ``worker`` still holds its claim; False when it does not (its claim went stale and
+    another took it). The commit also carries what the caller recorded of the mail before
+    (``mark_sent``)."""
+    values = {"mail_id": mail_id, "worker": worker, "now": now or utcnow()}
+    result = db.session.execute(_START_SENDING, {**values, "message_id": message_id})
     db.session.commit()
     return result.rowcount == 1
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, make_response, render_template, send_file
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+)
 
-from .. import devmail
+from .. import devmail, htmx
 from ..security import MAIL_PREVIEW_POLICY
 from . import health
+from .outbox import OutboxQuery, outbox_page
 
 bp = Blueprint("system", __name__)
 
@@ -33,8 +42,13 @@ def _outbox_dir() -> str:
 
 @bp.get("/outbox")
 def outbox():
-    """The mails the dev sink received, newest first."""
-    return render_template("system/outbox.html", messages=devmail.list_messages(_outbox_dir()))
+    """The mails the dev sink received and the import mails not sent, searched by address or
+    subject, filtered by status and import, a page at a time (the table alone for htmx)."""
+    query = OutboxQuery.from_args(request.args)
+    listing = outbox_page(_outbox_dir(), query)
+    return htmx.fragment_or_page(
+        "system/_outbox_table.html", "system/outbox.html", query=query, listing=listing
+    )
 
 
 @bp.get("/outbox/<message_id>")
