@@ -78,11 +78,12 @@ def send_import_mails(
     """Send up to ``limit`` (or all) of the import's mails (of these ``kinds``, or all) that
     are due, over one connection; returns (sent, failed a try).
 
-    Each mail is claimed, then marked "sending", then "sent", each step committed (see
-    ``imports.claims``), so that any number of senders share the mails and none is sent
-    twice but by a sender that died while the server had it. Every try counts, a server that
-    cannot be reached included; a mail still not sent after MAX_MAIL_ATTEMPTS tries is marked
-    failed, for the admin to send again from the import's page.
+    Each mail is claimed, then marked "sending" (committed before the server gets it), then
+    "sent" (committed with the next mail's "sending"; see ``imports.claims``), so that any
+    number of senders share the mails and none is sent twice but by a sender that died while
+    the server had it. Every try counts, a server that cannot be reached included; a mail
+    still not sent after MAX_MAIL_ATTEMPTS tries is marked failed, for the admin to send
+    again from the import's page.
     """
     run = db.session.get(ImportRun, import_id)
     if run is None:

@@ -48,6 +48,7 @@ FOUNDATION = {
     "huddle.i18n",
     "huddle.queue",
     "huddle.devmail",
+    "huddle.mime",
 }
 MAIL_TALK = {"flask_mail", "smtplib", "huddle.extensions.mail"}
 SESSION_WRITES = {"commit", "rollback", "flush", "add", "delete", "merge"}
