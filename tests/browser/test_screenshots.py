@@ -100,6 +100,8 @@ def test_a_tour_of_the_product_in_pictures(
 
     wait_for_mail(smtp_sink["outbox"], count=4, timeout=30)  # three welcome mails, a report
     page.goto("/outbox")
+    expect(page.locator(".result-count")).to_contain_text("mails")
+    shoot("outbox")
     page.get_by_role("link", name="Welcome to Huddle: choose your password").first.click()
     expect(page.locator("iframe.mail-html")).to_be_visible()
     shoot("outbox-welcome-mail")
