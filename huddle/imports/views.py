@@ -258,6 +258,8 @@ def _sample_mails(run: ImportRun, language: str) -> dict:
     person = summary.first_person(run)
     if person is None:
         return {}
+    # Their own language from the file wins over the choice: the page says so.
+    own_language = LANGUAGES.get(language_of(person)) if person.language else None
     person.language = person.language or language
     levels = chosen_level_names(run)
     with in_language(language_of(person)):  # as the user will read them
@@ -269,6 +271,7 @@ def _sample_mails(run: ImportRun, language: str) -> dict:
         )
     return {
         "email": person.email,
+        "own_language": own_language,
         "welcome": mail.text_of(welcome),
         "updated": mail.text_of(updated),
     }

@@ -111,3 +111,13 @@ def test_the_command_line_takes_the_mails_language(app, app_ctx, tmp_path):
         [*command, "--mail-language", "de"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert refused.returncode == 2 and "--mail-language" in refused.stderr
+
+
+def test_a_sample_in_the_language_the_file_gives_says_so(admin_client):
+    with_language = b"email;first_name;last_name;language\r\nanna@x.nl;Anna;Jansen;nl\r\n"
+    public_id, page = _to_the_mails_step(admin_client, with_language)
+    assert '<option selected value="en">English</option>' in page
+    assert "Hallo Anna," in page  # hers, whatever is chosen for people without one
+    assert "(They get them in the language the file gives them: Nederlands.)" in page
+    english = admin_client.get(f"/imports/{public_id}/mails/samples?mail_language=en")
+    assert "Hallo Anna," in english.get_data(as_text=True)
