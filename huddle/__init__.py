@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import access, errors, extensions, htmx, i18n, queue, security
+from . import access, errors, extensions, htmx, i18n, inputs, queue, security
 from .auth.views import bp as auth_bp
 from .cli import register_commands
 from .config import engine_options, load_config
@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     access.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    inputs.init_app(app)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -36,9 +36,17 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The logged-in user, from the id in their session."""
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The logged-in user, from "id.version" in their session or remember cookie; None (not
+    logged in) when their sessions have been ended since (the version went up) or the id is
+    not one. A session of before versions ("id") counts as version 0."""
+    user_id, _dot, version = session_id.partition(".")
+    if not (user_id.isdigit() and (version or "0").isdigit()) or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version or "0"):
+        return None
+    return user
 
 
 @login_manager.unauthorized_handler

@@ -1,14 +1,19 @@
 """The common refusals as pages of our own, in the reader's language: page not found, no
-access, a file too large (shown in the upload form when htmx sent it)."""
+access, a file too large (shown in the upload form when htmx sent it), input that cannot be
+stored, and a database that cannot store anything (both shown at the top of the page when
+htmx sent them)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from markupsafe import escape
+from sqlalchemy.exc import InternalError, OperationalError
 from werkzeug.exceptions import Forbidden, NotFound, RequestEntityTooLarge
 
 from . import htmx
+from .extensions import db
+from .inputs import NulCharacter
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +21,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, not_found)
     app.register_error_handler(Forbidden, forbidden)
     app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(NulCharacter, cannot_store)
+    # A full disk, a lost connection (OperationalError); a read-only database (PostgreSQL
+    # says so with an InternalError).
+    app.register_error_handler(OperationalError, database_trouble)
+    app.register_error_handler(InternalError, database_trouble)
 
 
 def not_found(_error):
@@ -43,3 +53,30 @@ def too_large(_error):
         fragment = f'<p class="errors" role="alert">{escape(message)}</p>'
         return htmx.retarget(fragment, "#wizard .upload", "beforeend")
     return render_template("error.html", title=_("File too large"), message=message), 413
+
+
+def cannot_store(error):
+    """400: input the database cannot store (a NUL character), refused before it got there."""
+    if htmx.is_htmx():
+        # On top of the page the admin is looking at: htmx swaps a 422, not a 400.
+        fragment = f'<p class="flash flash-error">{escape(error.description)}</p>'
+        return htmx.retarget(fragment, "#alerts", "innerHTML", 422)
+    title = _("This cannot be stored")
+    return render_template("error.html", title=title, message=error.description), 400
+
+
+def database_trouble(_error):
+    """503: the database could not do what was asked (a full disk, a read-only or locked
+    file, a lost connection); it kept what it had, so nothing half-done is left."""
+    db.session.rollback()
+    current_app.logger.exception("The database refused a request")
+    message = _(
+        "The database could not save this right now (its disk may be full, or it may be "
+        "read-only or unreachable). Nothing was changed: what was saved before is kept. Try "
+        "again in a moment, or tell whoever runs the server."
+    )
+    if htmx.is_htmx():
+        fragment = f'<p class="flash flash-error">{escape(message)}</p>'
+        return htmx.retarget(fragment, "#alerts", "innerHTML", 503)
+    title = _("The database is not available")
+    return render_template("error.html", title=title, message=message), 503

@@ -1,5 +1,6 @@
 """Headers every response carries, so that a browser holds the pages to what they are: no
-scripts but our own files, never inside another site's frame, no guessing of content types.
+scripts but our own files, never inside another site's frame, no guessing of content types,
+no copy of a page with personal data kept in a cache.
 
 htmx is set up for this policy in base.html: no inline indicator styles, no ``eval``.
 """
@@ -42,4 +43,8 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint != "static":
+        # Every page and file but our own static files may hold personal data (names,
+        # addresses, an export): no browser or proxy keeps a copy for the next person.
+        headers["Cache-Control"] = "no-store"
     return response

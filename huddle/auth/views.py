@@ -64,6 +64,7 @@ def login():
         user = _user_by_email(email)
         if user is not None and user.check_password(form.password.data):
             throttle.record_success(email, address)
+            _fresh_session()
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or _home_for(user))
         throttle.record_failure(email, address)
@@ -73,11 +74,24 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _fresh_session() -> None:
+    """Start a new session (and so a new CSRF token), keeping only the language chosen: what
+    someone saw of the old one is worth nothing after logging in or out."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
 @bp.post("/logout")
 def logout():
-    """Log out and go to the login page."""
+    """Log out everywhere (every session and remember cookie of the user ends) and go to the
+    login page."""
+    if current_user.is_authenticated:
+        users.end_sessions(current_user)
     logout_user()
-    flash(_("You are logged out."), "info")
+    _fresh_session()
+    flash(_("You are logged out, on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -121,8 +135,9 @@ def set_password(token: str):
         return render_template("auth/link_invalid.html", reason="invalid"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        users.set_password(user, form.password.data)
+        users.set_password(user, form.password.data)  # which ends their sessions
         logout_user()
+        _fresh_session()
         flash(_("Your password is set. You can log in now."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..bounds import is_id
 from ..extensions import db
 from ..models import Level, User
 from ..users.listing import UserQuery, has_any_level
@@ -19,7 +20,7 @@ class SelectionError(ValueError):
 
 def ticked(user_ids) -> dict:
     """The users ticked on a page (at most MAX_TICKED)."""
-    ids = sorted({int(value) for value in user_ids if str(value).isdigit()})
+    ids = sorted({int(value) for value in user_ids if is_id(str(value))})
     if not ids:
         raise SelectionError(_("Tick at least one user to export."))
     if len(ids) > MAX_TICKED:

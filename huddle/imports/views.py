@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import htmx, mail, queue
+from ..bounds import MAX_PAGE, int_arg, is_id
 from ..extensions import db
 from ..i18n import LANGUAGES, in_language, language_of
 from ..levels.service import levels_with_counts
@@ -168,7 +169,7 @@ def map_columns(run: ImportRun):
 def _preview(run: ImportRun) -> dict:
     tab = request.args.get("tab", "all")
     tab = tab if tab in PREVIEW_TABS else "all"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg(request.args, "page", 1, high=MAX_PAGE)
     rows, total = preview_rows(run, tab, page, PER_PAGE)
     return {
         "tab": tab,
@@ -188,7 +189,7 @@ def rows(public_id: str):
     return render_template("imports/_preview_table.html", run=run, **_preview(run))
 
 
-@bp.post("/<public_id>/rows/<int:line>")
+@bp.post("/<public_id>/rows/<id:line>")
 @draft_step
 def fix(run: ImportRun, line: int):
     """Fix in place: one cell of one row, checked again at once."""
@@ -217,7 +218,7 @@ def levels(run: ImportRun):
     """Step 3: the levels every user of the file gets."""
     form = FlaskForm()
     if form.validate_on_submit():
-        ids = [int(value) for value in request.form.getlist("level_ids") if value.isdigit()]
+        ids = [int(value) for value in request.form.getlist("level_ids") if is_id(value)]
         drafts.set_levels(run, ids)
         return _go(url_for(".mails", public_id=run.public_id))
     return _step("_step_levels.html", "levels", form=form, run=run, levels=levels_with_counts())

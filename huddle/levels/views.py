@@ -41,7 +41,7 @@ def index():
     return _render_index(form, 422 if form.errors else 200)
 
 
-@bp.route("/levels/<int:level_id>", methods=["GET", "POST"])
+@bp.route("/levels/<id:level_id>", methods=["GET", "POST"])
 def edit(level_id: int):
     """Rename or describe a level."""
     level = _level_or_404(level_id)
@@ -58,7 +58,7 @@ def edit(level_id: int):
     return render_template("levels/edit.html", level=level, form=form), status
 
 
-@bp.route("/levels/<int:level_id>/delete", methods=["GET", "POST"])
+@bp.route("/levels/<id:level_id>/delete", methods=["GET", "POST"])
 def delete(level_id: int):
     """Delete a level, after saying how many users lose it."""
     level = _level_or_404(level_id)

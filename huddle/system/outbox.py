@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from .. import devmail
+from ..bounds import MAX_PAGE, int_arg
 from ..extensions import db
 from ..models import ImportMail, ImportRun, MailStatus, User
 
@@ -41,12 +42,11 @@ class OutboxQuery:
     def from_args(cls, args) -> OutboxQuery:
         """The query of a request's arguments (q, status, import, page), anything odd left out."""
         status = args.get("status", "")
-        page = args.get("page", "1")
         return cls(
             search=args.get("q", "").strip()[:200],
             status=status if status in STATUSES else "",
             import_id=args.get("import", "")[:32],
-            page=int(page) if page.isdigit() and len(page) < 7 else 1,
+            page=int_arg(args, "page", 1, high=MAX_PAGE),
         )
 
     def to_args(self, **changes) -> dict:

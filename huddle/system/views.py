@@ -60,7 +60,7 @@ def outbox_message(message_id: str):
     return response
 
 
-@bp.get("/outbox/<message_id>/attachments/<int:index>")
+@bp.get("/outbox/<message_id>/attachments/<id:index>")
 def outbox_attachment(message_id: str, index: int):
     """An attachment of a mail in the Outbox."""
     message = devmail.get_message(_outbox_dir(), message_id) or abort(404)

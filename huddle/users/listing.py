@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..bounds import MAX_PAGE, int_arg
 from ..extensions import db
 from ..models import User, UserLevel
 
@@ -54,9 +55,9 @@ class UserQuery:
         sort = args.get("sort", "name")
         return cls(
             q=args.get("q", "").strip()[:200],
-            level_id=args.get("level", type=int) or None,
+            level_id=int_arg(args, "level", 0) or None,
             sort=sort if sort in SORT_CHOICES else "name",
-            page=max(args.get("page", 1, type=int) or 1, 1),
+            page=int_arg(args, "page", 1, high=MAX_PAGE),
         )
 
     def to_args(self, **changes) -> dict:

@@ -38,8 +38,16 @@ def update_user(user: User, values: dict[str, str]) -> list[str]:
 
 
 def set_password(user: User, password: str) -> None:
-    """Give ``user`` this password (which ends every set-password link made before)."""
+    """Give ``user`` this password (which ends every set-password link made before, and every
+    session and remember cookie of theirs)."""
     user.set_password(password)
+    user.session_version += 1
+    db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember cookie of ``user``, on every device."""
+    user.session_version += 1
     db.session.commit()
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from .. import htmx, progress
+from ..bounds import int_arg
 from ..exports import service as exports
 from ..extensions import db
 from ..imports.drafts import drafts_of
@@ -31,7 +32,7 @@ def index():
 def manage():
     """The list of users; htmx asks for the table alone when searching or paging."""
     query = UserQuery.from_args(request.args)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 10), 200)
+    per_page = int_arg(request.args, "per_page", 50, low=10, high=200)
     page = list_users(query, per_page=per_page)
     context = {"query": query, "page": page, "levels": all_levels()}
     if htmx.wants_fragment():
@@ -68,7 +69,7 @@ def _render_levels(user: User, status: int = 200):
     )
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def detail(user_id: int):
     """One user: their fields (editable) and their levels."""
     user = _user_or_404(user_id)
@@ -98,7 +99,7 @@ def detail(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/levels")
+@bp.post("/users/<id:user_id>/levels")
 def add_level(user_id: int):
     """Give the user a level by hand."""
     user = _user_or_404(user_id)
@@ -113,7 +114,7 @@ def add_level(user_id: int):
     return redirect(url_for(".detail", user_id=user_id))
 
 
-@bp.post("/users/<int:user_id>/levels/<int:level_id>/remove")
+@bp.post("/users/<id:user_id>/levels/<id:level_id>/remove")
 def remove_level(user_id: int, level_id: int):
     """Take a level away from the user."""
     user = _user_or_404(user_id)

@@ -58,3 +58,12 @@ def test_cookies_are_secure_when_served_over_https(tmp_path, monkeypatch):
     assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
     monkeypatch.setenv("HUDDLE_BASE_URL", "http://127.0.0.1:5000")
     assert not load_config(tmp_path)["SESSION_COOKIE_SECURE"]
+
+
+@pytest.mark.parametrize("path", ["/users", "/imports/template.csv", "/login", "/outbox"])
+def test_no_page_or_file_with_personal_data_is_kept_in_a_cache(admin_client, path):
+    assert admin_client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_our_own_static_files_may_be_cached(admin_client):
+    assert admin_client.get("/static/app.js").headers.get("Cache-Control") != "no-store"

@@ -39,6 +39,7 @@ WEB_MODULES = {
     "huddle.htmx",
     "huddle.security",
     "huddle.devserver",
+    "huddle.inputs",
 }
 # Modules below the services, which every layer may use.
 FOUNDATION = {
@@ -49,6 +50,7 @@ FOUNDATION = {
     "huddle.queue",
     "huddle.devmail",
     "huddle.mime",
+    "huddle.bounds",
 }
 MAIL_TALK = {"flask_mail", "smtplib", "huddle.extensions.mail"}
 SESSION_WRITES = {"commit", "rollback", "flush", "add", "delete", "merge"}
