@@ -115,10 +115,18 @@ def load_config(instance_path: Path) -> dict:
         # A CSRF token lives as long as the session; an admin may keep a form open for hours.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
-        # Log-in brake (auth/throttle.py): failures allowed within the window.
+        # Log-in brake (auth/throttle.py): attempts checked within the window (a success
+        # gives its attempt back).
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        # Set-password mails: at most this many an hour to one mailbox, and requests an hour
+        # from one client address.
+        "RESET_MAILS_PER_HOUR": int(env.get("RESET_MAILS_PER_HOUR") or 3),
+        "RESET_REQUESTS_PER_ADDRESS_PER_HOUR": 20,
+        # Behind N reverse proxies, the client's address and scheme are the ones the proxies
+        # name in X-Forwarded-For/-Proto; 0 (no proxy): those headers are ignored.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         # Exports: how long their files are kept, and up to what size a mail attaches one
         # (a larger file gets a signed link instead).
         "EXPORT_KEEP_DAYS": int(env.get("EXPORT_KEEP_DAYS") or 7),

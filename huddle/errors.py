@@ -5,13 +5,18 @@ htmx sent them)."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import InternalError, OperationalError
 from werkzeug.exceptions import Forbidden, NotFound, RequestEntityTooLarge
 
 from . import htmx
+from .access import PUBLIC_ENDPOINTS
 from .extensions import db
 from .inputs import NulCharacter
 
@@ -22,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Forbidden, forbidden)
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(NulCharacter, cannot_store)
+    app.register_error_handler(CSRFError, session_ended)
     # A full disk, a lost connection (OperationalError); a read-only database (PostgreSQL
     # says so with an InternalError).
     app.register_error_handler(OperationalError, database_trouble)
@@ -34,9 +40,12 @@ def not_found(_error):
     return render_template("error.html", title=_("Page not found"), message=message), 404
 
 
-def forbidden(_error):
-    """403: a page for admins, asked for by someone else."""
+def forbidden(error):
+    """403: a page for admins, asked for by someone else (or what the refusal said: another
+    admin's draft)."""
     message = _("This page is for the Huddle's admins. Ask an admin if you need it.")
+    if error.description != Forbidden.description:
+        message = error.description
     return render_template("error.html", title=_("No access"), message=message), 403
 
 
@@ -80,3 +89,38 @@ def database_trouble(_error):
         return htmx.retarget(fragment, "#alerts", "innerHTML", 503)
     title = _("The database is not available")
     return render_template("error.html", title=title, message=message), 503
+
+
+def session_ended(_error):
+    """400: a form or htmx button sent without a valid CSRF token: the session ended (it
+    expired, or the admin logged out) or the page is older than the current session (they
+    logged in again in another tab). Said in place, with the way back to the same page."""
+    page = _page_of_the_request()
+    if not current_user.is_authenticated and request.endpoint in PUBLIC_ENDPOINTS:
+        # The login form (say) left open until its session expired: the same form again.
+        flash(_("The page had expired: please try again."), "info")
+        is_form = request.endpoint not in ("auth.logout", "auth.set_language")
+        return htmx.leave(request.path if is_form else url_for("auth.login"))
+    if not current_user.is_authenticated:
+        message = _("Your session has ended: log in again.")
+        if page.startswith("/imports/"):
+            message = _("Your session has ended: log in again. Your import is kept.")
+        flash(message, "info")
+        return htmx.leave(url_for("auth.login", next=page))  # htmx: the whole page goes
+    message = _(
+        "This page is older than your session (you logged in again, maybe in another tab): "
+        "nothing was changed. Reload the page and do it again."
+    )
+    if htmx.is_htmx():
+        link = f'<a href="{escape(page)}">{escape(_("Reload the page"))}</a>'
+        fragment = f'<p class="flash flash-error">{escape(message)} {link}</p>'
+        return htmx.retarget(fragment, "#alerts", "innerHTML", 422)
+    return render_template("error.html", title=_("Page out of date"), message=message), 400
+
+
+def _page_of_the_request() -> str:
+    """The path of the page the browser shows (htmx says which), else of this request: only
+    a path on this site."""
+    shown = request.headers.get("HX-Current-URL", "")
+    path = urlsplit(shown).path if shown else request.path
+    return path if path.startswith("/") and not path.startswith("//") else "/"

@@ -8,6 +8,7 @@ htmx is set up for this policy in base.html: no inline indicator styles, no ``ev
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,8 +30,14 @@ MAIL_PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace(
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Add the security headers to every response; behind ``TRUSTED_PROXIES`` proxies, take
+    the client's address and scheme from what they forward (and from nothing else)."""
     app.after_request(add_security_headers)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Only the last N entries of X-Forwarded-For were written by our own proxies; what
+        # a client writes there itself comes before them and is not believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def add_security_headers(response: Response) -> Response:

@@ -125,6 +125,11 @@ def app(tmp_path_factory, smtp_sink):
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
     yield app
+    # Close the pooled connections now: left to the garbage collector, PostgreSQL's are
+    # dropped open (a ResourceWarning) while pytest is still watching.
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
     queue.stop_embedded_server()
 
 

@@ -53,12 +53,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def web_process(env: dict, port: int, *, workers: int = 2):
+def web_process(env: dict, port: int, *, workers: int = 2, threads: int = 1):
     """The app served by gunicorn (as in production) on ``port``, until the block ends."""
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-            + ["app:app"],
+            + ["--threads", str(threads), "app:app"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -96,13 +96,15 @@ class WebClient:
     def __init__(self, base: str, cookies: http.cookiejar.CookieJar | None = None):
         self.base = base
         self.cookies = cookies if cookies is not None else http.cookiejar.CookieJar()
+        self.headers: dict = {}  # sent with every request (an X-Forwarded-For, say)
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies), self._NoRedirect
         )
 
     def request(self, path: str, data: bytes | None = None, headers: dict | None = None):
         """(status, headers, body as text)."""
-        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        headers = {**self.headers, **(headers or {})}
+        request = urllib.request.Request(self.base + path, data=data, headers=headers)
         try:
             with self._opener.open(request, timeout=60) as response:
                 return response.status, response.headers, response.read().decode()

@@ -3,12 +3,15 @@ member's own page."""
 
 from __future__ import annotations
 
+import functools
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import queue
 from ..extensions import db
@@ -48,7 +51,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email, address = form.email.data, request.remote_addr or ""
-        wait = throttle.seconds_to_wait(email, address)
+        wait = throttle.count_login_attempt(email, address)
         if wait:
             minutes = (wait + 59) // 60
             form.password.errors.append(
@@ -62,16 +65,31 @@ def login():
             )
             return render_template("auth/login.html", form=form), 429
         user = _user_by_email(email)
-        if user is not None and user.check_password(form.password.data):
+        if _password_matches(user, form.password.data):
             throttle.record_success(email, address)
             _fresh_session()
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or _home_for(user))
-        throttle.record_failure(email, address)
         # One message for an unknown address and a wrong password: no account probing.
         form.password.errors.append(_("That e-mail address and password do not match."))
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s, in the same time whether or not there is such a
+    user (or they have no password yet): the answer's speed must not tell who has an
+    account, so a made-up hash is checked when there is none."""
+    if user is not None and user.has_password:
+        return user.check_password(password)
+    check_password_hash(_stand_in_hash(), password)
+    return False
+
+
+@functools.cache
+def _stand_in_hash() -> str:
+    # Made like every real one (the same method and cost), once per process.
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def _fresh_session() -> None:
@@ -100,7 +118,22 @@ def forgot_password():
     """Ask for a set-password link by mail (the answer never tells who has an account)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = _user_by_email(form.email.data)
+        wait, may_mail = throttle.count_reset_request(form.email.data, request.remote_addr or "")
+        if wait:
+            minutes = (wait + 59) // 60
+            flash(
+                ngettext(
+                    "Too many requests for set-password links from your address. Try again in "
+                    "%(num)s minute.",
+                    "Too many requests for set-password links from your address. Try again in "
+                    "%(num)s minutes.",
+                    minutes,
+                ),
+                "error",
+            )
+            return render_template("auth/forgot_password.html", form=form), 429
+        # Over the mailbox's limit, no mail, and the same answer: it tells nothing.
+        user = _user_by_email(form.email.data) if may_mail else None
         try:
             if user is not None:
                 # At the front: someone waits for this one, not for a batch of welcomes.

@@ -47,6 +47,31 @@ def import_or_404(public_id: str) -> ImportRun:
     return run or abort(404)
 
 
+def readable_import(public_id: str) -> ImportRun:
+    """The import with this public id (a 404 when there is none), unless it is another
+    admin's draft: its rows are theirs until they start it (a 403 that says whose it is)."""
+    run = import_or_404(public_id)
+    if _someone_elses_draft(run):
+        abort(403, description=_whose(run))
+    return run
+
+
+def _someone_elses_draft(run: ImportRun) -> bool:
+    is_draft = run.status in (ImportStatus.DRAFT, ImportStatus.REJECTED)
+    owner = run.created_by_id
+    return is_draft and owner is not None and owner != current_user.id
+
+
+def _whose(run: ImportRun) -> str:
+    who = run.created_by.email if run.created_by else ""
+    return _(
+        "This import of %(file)s is being prepared by %(who)s. Only they can see its rows "
+        "and go on with it; once it has started, every admin can follow it under Imports.",
+        file=run.filename,
+        who=who,
+    )
+
+
 def draft_step(view):
     """For the wizard's steps: the view gets the draft import; once the import has started,
     every step sends the admin to the import's own page instead."""
@@ -56,6 +81,8 @@ def draft_step(view):
         run = import_or_404(public_id)
         if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
             return _go(url_for(".detail", public_id=run.public_id))
+        if _someone_elses_draft(run):
+            abort(403, description=_whose(run))
         return view(run, **kwargs)
 
     return wrapper
@@ -185,7 +212,7 @@ def _preview(run: ImportRun) -> dict:
 @bp.get("/<public_id>/rows")
 def rows(public_id: str):
     """One page of the preview's table, in one tab (htmx swaps it into the preview)."""
-    run = import_or_404(public_id)
+    run = readable_import(public_id)
     return render_template("imports/_preview_table.html", run=run, **_preview(run))
 
 
@@ -206,7 +233,7 @@ def fix(run: ImportRun, line: int):
 @bp.get("/<public_id>/problems.csv")
 def problems(public_id: str):
     """The rows that would be skipped, as a file to fix in a spreadsheet and upload again."""
-    run = import_or_404(public_id)
+    run = readable_import(public_id)
     # The name comes from the admin's upload: keep only characters safe in a header.
     name = re.sub(r"[^\w.-]+", "_", run.filename.rsplit(".", 1)[0])[:80] or "import"
     return _attachment(problem_rows_csv(run), "text/csv", f"{name}-problem-rows.csv")

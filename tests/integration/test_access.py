@@ -5,7 +5,7 @@ from werkzeug.routing import IntegerConverter
 
 from huddle.access import MEMBER_ENDPOINTS, PUBLIC_ENDPOINTS
 
-from ..helpers import csrf_token
+from ..helpers import csrf_token, csv_file, upload
 
 
 def _routes(app):
@@ -52,3 +52,28 @@ def test_anonymous_htmx_request_is_sent_to_login_page(app):
 def test_members_page_needs_login(app):
     response = app.test_client().get("/account")
     assert response.status_code == 302
+
+
+def test_a_draft_is_its_uploaders_until_it_starts(app, admin_client, dutch_admin_client):
+    _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;", "kapot;;;;;;;;"))
+    other = dutch_admin_client  # another admin of the same Huddle
+    for path in (
+        f"/imports/{public_id}/check",
+        f"/imports/{public_id}/rows?tab=all",
+        f"/imports/{public_id}/problems.csv",
+        f"/imports/{public_id}/levels",
+        f"/imports/{public_id}",
+    ):
+        response = other.get(path, follow_redirects=True)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 403, path
+        assert "wordt voorbereid door admin@example.org" in page, path
+        assert "anna@x.nl" not in page and "kapot" not in page, path
+    # Nor can they change or end it.
+    token = {"csrf_token": other.csrf}
+    assert other.post(f"/imports/{public_id}/discard", data=token).status_code == 403
+    fix = {**token, "column": "email", "value": "nieuw@x.nl"}
+    assert other.post(f"/imports/{public_id}/rows/3", data=fix).status_code == 403
+    # Its own admin still has it, as it was.
+    page = admin_client.get(f"/imports/{public_id}/check").get_data(as_text=True)
+    assert "anna@x.nl" in page and "kapot" in page

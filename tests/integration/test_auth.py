@@ -50,14 +50,18 @@ def test_user_without_password_cannot_log_in(app, app_ctx):
 def test_login_without_csrf_token_is_refused(app, admin):
     client = app.test_client()
     response = client.post("/login", data={"email": admin.email, "password": ADMIN_PASSWORD})
-    assert response.status_code == 400
+    # Not logged in; the login form again, saying why.
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "The page had expired" in client.get("/login").get_data(as_text=True)
     assert client.get("/users").status_code == 302
 
 
 def test_htmx_post_with_token_in_header_is_accepted_and_without_is_refused(admin_client, app_ctx):
     user = make_user("x@example.org")
     url = f"/users/{user.id}/levels/999/remove"
-    assert admin_client.post(url, headers={"HX-Request": "true"}).status_code == 400
+    refused = admin_client.post(url, headers={"HX-Request": "true"})
+    assert refused.status_code == 422  # said in place: nothing was changed
+    assert "nothing was changed" in refused.get_data(as_text=True)
     ok = admin_client.post(url, headers={"HX-Request": "true", "X-CSRFToken": admin_client.csrf})
     assert ok.status_code == 404  # past CSRF; the level does not exist
 

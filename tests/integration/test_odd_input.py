@@ -97,6 +97,7 @@ def read_only_database(app):
     """The database turned read-only under the app, as a full disk or a read-only mount does
     (as root, file permissions would not stop SQLite: it is told to refuse writes instead)."""
     engine = db.engine
+    db.session.remove()  # no connection of this test's is left open when the pool goes
     if engine.dialect.name == "sqlite":
 
         def refuse_writes(connection, _record):
@@ -119,6 +120,7 @@ def read_only_database(app):
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("SET default_transaction_read_only = off"))
             connection.execute(text(f"ALTER DATABASE {name} RESET default_transaction_read_only"))
+    db.session.remove()
     engine.dispose()
 
 

@@ -15,7 +15,16 @@ import pytest
 
 from huddle.tokens import make_set_password_token
 
-from ..helpers import ADMIN_PASSWORD, WebClient, free_port, web_process, worker_env
+from ..helpers import (
+    ADMIN_PASSWORD,
+    WebClient,
+    csrf_token,
+    csv_file,
+    free_port,
+    upload,
+    web_process,
+    worker_env,
+)
 
 
 @pytest.fixture
@@ -90,3 +99,49 @@ def test_logging_in_and_out_gives_a_new_csrf_token(web, admin):
     assert logged_in != before  # a token seen before logging in is worth nothing after
     client.post("/logout", {})
     assert client.csrf_token() not in (before, logged_in)
+
+
+def test_an_ended_session_mid_wizard_says_so_and_comes_back_to_the_step(admin_client, admin):
+    _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
+    step = f"/imports/{public_id}/levels"
+    token = admin_client.csrf
+    admin_client.delete_cookie("session")  # expired, or cleared by the browser
+    response = admin_client.post(
+        step,
+        data={"csrf_token": token},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://huddle.test{step}"},
+    )
+    # Not a silent 400: the whole page goes to the login page, which says why.
+    login = response.headers["HX-Redirect"]
+    assert login == f"/login?next={step}"
+    login_page = admin_client.get(login).get_data(as_text=True)
+    assert "Your session has ended: log in again. Your import is kept." in login_page
+    fields = {
+        "email": admin.email,
+        "password": ADMIN_PASSWORD,
+        "csrf_token": csrf_token(admin_client),
+    }
+    assert admin_client.post(login, data=fields).headers["Location"] == step
+    assert "Levels" in admin_client.get(step).get_data(as_text=True)
+
+
+def test_a_page_older_than_the_session_says_so_in_place(admin_client, admin):
+    _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
+    old_token = admin_client.csrf
+    # Logged out and in again (in another tab): the session, and so the token, is new.
+    admin_client.post("/logout", data={"csrf_token": old_token})
+    fields = {
+        "email": admin.email,
+        "password": ADMIN_PASSWORD,
+        "csrf_token": csrf_token(admin_client),
+    }
+    assert admin_client.post("/login", data=fields).status_code == 302
+    step = f"/imports/{public_id}/levels"
+    response = admin_client.post(
+        step,
+        data={"csrf_token": old_token},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://huddle.test{step}"},
+    )
+    assert response.status_code == 422 and response.headers["HX-Retarget"] == "#alerts"
+    answer = response.get_data(as_text=True)
+    assert "This page is older than your session" in answer and f'href="{step}"' in answer
