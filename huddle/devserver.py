@@ -3,6 +3,9 @@
 Starts the embedded Redis (when no REDIS_URL), the mail sink (when no MAIL_SERVER), two worker
 processes (one for imports and exports, one for the users' mails, so that a batch of 20,000
 welcome mails holds up neither) and the web server, in that order, and stops them in reverse.
+
+While it runs it keeps watch: a worker that died is started again, and so is the embedded
+Redis (then the workers too, to connect to it), each said in the terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 
 import click
 from flask import Flask
@@ -18,10 +22,62 @@ from werkzeug.serving import run_simple
 from . import devmail, queue
 
 WORKER = (sys.executable, "-m", "flask", "--app", "app", "worker")
+WORKER_QUEUES = ("imports,exports", "mails")
+WATCH_SECONDS = 2
 
 
 def _stop_like_ctrl_c(_signum, _frame) -> None:
     raise KeyboardInterrupt
+
+
+class Workers:
+    """The worker processes, one per entry of ``WORKER_QUEUES``, kept running."""
+
+    def __init__(self):
+        self.processes = {queues: self._start(queues) for queues in WORKER_QUEUES}
+
+    @staticmethod
+    def _start(queues: str) -> subprocess.Popen:
+        return subprocess.Popen([*WORKER, "--queues", queues])
+
+    def restart_dead(self) -> None:
+        for queues, process in self.processes.items():
+            code = process.poll()
+            if code is not None:
+                click.echo(f"Worker for {queues} stopped (exit code {code}); starting it again.")
+                self.processes[queues] = self._start(queues)
+
+    def restart_all(self) -> None:
+        self.stop()
+        self.processes = {queues: self._start(queues) for queues in WORKER_QUEUES}
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _keep_watch(config, workers: Workers, stopping: threading.Event) -> None:
+    """Every few seconds: the embedded Redis answers (else it starts again, and the workers
+    with it), and every worker runs (else it starts again)."""
+    while not stopping.wait(WATCH_SECONDS):
+        if not config["REDIS_URL"]:
+            try:
+                queue.connect(config).ping()
+            except queue.REDIS_DOWN:
+                click.echo("The embedded Redis stopped; starting it again, and the workers.")
+                try:
+                    queue.restart_embedded_server(config)
+                except Exception as exc:  # noqa: BLE001 (said, and tried again next round)
+                    click.echo(f"The embedded Redis did not start: {exc}")
+                    continue
+                workers.restart_all()
+                continue
+        workers.restart_dead()
 
 
 def run_dev(app: Flask, host: str, port: int) -> None:
@@ -41,22 +97,19 @@ def run_dev(app: Flask, host: str, port: int) -> None:
     # A `kill` (SIGTERM) stops everything too, like Ctrl-C: otherwise the worker and the
     # embedded Redis would live on without us.
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
-    workers = [
-        subprocess.Popen([*WORKER, "--queues", queues]) for queues in ("imports,exports", "mails")
-    ]
+    workers = Workers()
+    stopping = threading.Event()
+    watch = threading.Thread(target=_keep_watch, args=(config, workers, stopping), daemon=True)
+    watch.start()
     click.echo(f"Web:    http://{host}:{port}/  (Ctrl-C stops everything)")
     try:
         run_simple(host, port, app, threaded=True)
     except KeyboardInterrupt:
         pass
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stopping.set()
+        watch.join()
+        workers.stop()
         if sink is not None:
             sink.stop()
         queue.stop_embedded_server()

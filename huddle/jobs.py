@@ -48,9 +48,16 @@ def run_import(import_id: int) -> str:
     if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
         return f"skipped: import is {run.status}"
     # What it writes for the admin to read (problems, errors) is in the admin's language.
-    with in_language(language_of(run.created_by)):
-        run = apply_import(run, progress.reporter("import", run.id, run.rows_total))
-    delivery.queue_import_mails(run.id)
+    with (
+        in_language(language_of(run.created_by)),
+        progress.reporter("import", run.id, run.rows_total) as report,
+    ):
+        run = apply_import(run, report)
+    try:
+        delivery.queue_import_mails(run.id)
+    except queue.QueueUnavailable:
+        # The import stands; the upkeep queues its mails once the queue is back.
+        return f"import {run.status}; its mails wait for the queue"
     return f"import {run.status}"
 
 
@@ -214,10 +221,11 @@ def run_export(export_id: int) -> str:
     export = db.session.get(Export, export_id)
     if export is None:
         return "skipped: export no longer exists"
-    with in_language(language_of(export.created_by)):
-        export = exports.run_export(
-            export, progress.reporter("export", export.id, export.expected_count)
-        )
+    with (
+        in_language(language_of(export.created_by)),
+        progress.reporter("export", export.id, export.expected_count) as report,
+    ):
+        export = exports.run_export(export, report)
     # The admin's mail goes at once; only when that fails is it queued, to be tried again.
     try:
         mail_export(export.id)

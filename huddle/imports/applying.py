@@ -1,5 +1,5 @@
 """Running an import: check the file once more and apply it in one transaction, in bulk; and
-noticing an import whose job was lost.
+noticing an import whose process stopped or whose job was lost.
 
 Nothing is half-imported: every row is written inside one transaction that also marks the run
 done, so a failure (or a killed worker) leaves the database as it was. Existing users are
@@ -13,12 +13,14 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import queue
+from .. import progress, queue
 from ..extensions import db
+from ..i18n import in_language, language_of
 from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, utcnow
 from ..pipeline.problems import FileProblem
 from ..pipeline.reading import ReadOptions, open_table
@@ -92,6 +94,11 @@ def _owe_report(run: ImportRun) -> None:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, FileProblem):
         return str(exc)
+    if queue.is_queue_error(exc):
+        return _(
+            "The background queue (Redis) could not be reached while importing. Nothing was "
+            "imported. Start it again once the queue is back (the System page shows it)."
+        )
     # The database's own words are in the log; the admin gets the gist and what to do.
     detail = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
     return _(
@@ -114,6 +121,52 @@ def _apply(run: ImportRun, progress: Progress) -> None:
     _owe_report(run)
     run.status = ImportStatus.DONE
     run.finished_at = utcnow()
+
+
+def notice_stopped_work(run: ImportRun) -> bool:
+    """Whether ``run`` was found stopped (its process gone, or its job lost) and handled by
+    the rules below; asked whenever its page is looked at, and by the upkeep."""
+    return notice_stopped_process(run) or notice_lost_job(run)
+
+
+def notice_stopped_process(run: ImportRun) -> bool:
+    """A running import whose process stopped beating (killed together with its worker, so
+    RQ hears nothing for minutes) is handled now by the rule for a killed job: tried once
+    more (its note says so, and the page shows it queued), or, when that was the retry,
+    marked failed and its admin mailed. Returns whether it was stopped."""
+    if run.status != ImportStatus.RUNNING or not run.job_id:
+        return False
+    if progress.alive("import", run.id) is not False:
+        return False  # beating, or Redis cannot tell: leave it
+    done = progress.read("import", run.id)
+    outcome = queue.abandon(
+        run.job_id,
+        reason="The process running the import stopped beating (killed with its worker)",
+        after_seconds=progress.ALIVE_SECONDS,
+    )
+    if outcome == "retried":
+        progress.forget("import", run.id)
+        db.session.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run.id, ImportRun.status == ImportStatus.RUNNING.value)
+            .values(status=ImportStatus.QUEUED.value, error=_stopped_note(run, done))
+        )
+        db.session.commit()
+        db.session.refresh(run)
+        return True
+    return outcome == "failed" and notice_lost_job(run)
+
+
+def _stopped_note(run: ImportRun, done: dict | None) -> str:
+    # Kept with the import: in its admin's language, whoever's page noticed.
+    with in_language(language_of(run.created_by)):
+        return _(
+            "The background process running this import stopped after %(done)s of "
+            "%(total)s rows (it was stopped, or its machine was). Nothing of it was kept: it "
+            "is tried once more from the start.",
+            done=format_decimal(done["done"] if done else 0),
+            total=format_decimal(run.rows_total or 0),
+        )
 
 
 def notice_lost_job(run: ImportRun) -> bool:

@@ -12,7 +12,7 @@ from ..levels.service import all_levels
 from ..models import ImportRun, ImportStatus
 from ..waiting import import_waits_for
 from . import drafts, summary
-from .applying import notice_lost_job
+from .applying import notice_stopped_work
 from .delivery import mail_delivery, resend_failed_mails
 from .lookups import chosen_level_names
 from .views import bp, import_or_404
@@ -24,7 +24,7 @@ __all__ = ["bp"]
 def detail(public_id: str):
     """The import's own page: its progress while it runs, its outcome and mails after."""
     run = import_or_404(public_id)
-    notice_lost_job(run)
+    notice_stopped_work(run)
     if run.status == ImportStatus.DRAFT:
         return redirect(url_for(".preview", public_id=run.public_id))
     return render_template("imports/detail.html", run=run, **_outcome(run))
@@ -45,7 +45,7 @@ def start_again(public_id: str):
 def progress_part(public_id: str):
     """How far the import has got (polled by htmx); once it has ended, the page reloads."""
     run = import_or_404(public_id)
-    notice_lost_job(run)
+    notice_stopped_work(run)
     if run.is_finished and htmx.is_htmx():
         # Done: reload the whole page once, to show the outcome.
         return htmx.reload_page()

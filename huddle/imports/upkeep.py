@@ -1,8 +1,9 @@
 """Upkeep of imports when something outside them died: the database is the truth about every
 import and mail, Redis only the messenger. Run now and then by a worker (``huddle.jobs.upkeep``).
 
-- An import whose job RQ lost (its process killed, and the retry too; Redis emptied) is
-  marked failed, and its admin mailed.
+- An import whose process stopped beating (killed with its worker) is tried once more, as
+  RQ would do minutes later; one whose job RQ lost (its process killed, and the retry too;
+  Redis emptied) is marked failed, and its admin mailed.
 - Mails left "sending" by a worker that died are sent once more, or given up on when that
   happened before (``claims.recover_interrupted``).
 - Mails that wait with no job left to send them (Redis restarted empty while they waited for
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from .. import queue
 from ..extensions import db
 from ..models import ImportMail, ImportRun, ImportStatus, MailStatus, utcnow
-from .applying import notice_lost_job
+from .applying import notice_stopped_work
 from .claims import recover_interrupted
 from .delivery import MAIL_JOBS, queue_import_mails
 
@@ -46,7 +47,7 @@ def upkeep(now=None) -> Upkeep:
             ImportRun.job_id != "",
         )
     ).all()
-    done.lost_imports = sum(notice_lost_job(run) for run in running)
+    done.lost_imports = sum(notice_stopped_work(run) for run in running)
     done.interrupted_mails = recover_interrupted(now=now)
     cutoff = (now or utcnow()) - GRACE
     waiting = set(

@@ -200,7 +200,12 @@ def _guess_delimiter(line: str) -> str:
     the most cells); ";" when nothing tells."""
 
     def score(delimiter: str) -> tuple[int, int, bool]:
-        titles = next(csv.reader([line], delimiter=delimiter), [])
+        try:
+            titles = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:
+            # Split by this one, a title is over the field limit (a long title line read
+            # with the wrong separator is one huge title): not this one.
+            return -1, 0, False
         known = sum(1 for title in titles if title_key(title) in COLUMN_BY_TITLE)
         return known, len(titles), delimiter == DELIMITER
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from huddle.extensions import db
 from huddle.models import Level, User
 
-from ..helpers import csv_file, log_in_as_admin, make_user
+from ..helpers import ADMIN_PASSWORD, csv_file, log_in_as_admin, make_user
 
 
 def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path, worker_process):
@@ -109,3 +109,33 @@ def test_the_sample_mail_changes_language_as_the_admin_chooses_it(page, admin, a
     expect(samples).to_contain_text("Hallo Anna,")
     expect(samples).not_to_contain_text("Hello Anna,")
     expect(dialog.get_by_role("button", name="Next: confirm")).to_be_visible()
+
+
+def test_an_ended_session_mid_wizard_says_so_and_comes_back_to_the_step(
+    page, admin, app_ctx, tmp_path
+):
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"email;first_name;last_name\r\nanna@x.nl;Anna;Jansen\r\n")
+    log_in_as_admin(page, admin)
+    page.get_by_role("link", name="Import", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Import users")
+    dialog.get_by_role("link", name="Next: upload your file").click()
+    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_role("button", name="Upload and check").click()
+    dialog.get_by_role("link", name="Next: choose levels").click()
+    expect(page.locator("#wizard-title")).to_have_text("Import users: step 3 of 5, Levels")
+    step = re.sub(r"^https?://[^/]+", "", page.url)
+
+    page.context.clear_cookies()  # the session ended (expired, or logged out elsewhere)
+    dialog.get_by_role("button", name="Next: mails").click()
+
+    # Not a silent button: the login page says why, and logging in comes back to the step.
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    expect(
+        page.get_by_text("Your session has ended: log in again. Your import is kept.")
+    ).to_be_visible()
+    page.get_by_label("E-mail address").fill(admin.email)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(step) + "$"))
+    expect(page.locator("#wizard-title")).to_have_text("Import users: step 3 of 5, Levels")

@@ -1,18 +1,22 @@
-"""Faults with real processes: the process running an import is killed in the middle."""
+"""Faults with real processes: the process running an import is killed in the middle, alone
+(RQ's worker sees it) or with its whole worker (nothing tells RQ)."""
 
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 
 from rq.job import Job
 from sqlalchemy import func, select
 
-from huddle import progress, queue
+from huddle import jobs, progress, queue
 from huddle.extensions import db
 from huddle.imports import drafts
 from huddle.models import ImportRow, ImportRun, Level, User, UserLevel
 
-from ..helpers import csv_file
+from ..helpers import ROOT, csv_file, worker_env
 
 ROWS = 50_000
 
@@ -85,3 +89,82 @@ def test_a_lost_import_is_shown_as_failed_and_can_be_started_again(admin_client,
     assert response.status_code == 302
     with app.app_context():
         assert _status(run_id) == "queued"
+
+
+@contextlib.contextmanager
+def _worker_group(app, smtp_sink):
+    """A `flask worker` in a process group of its own, stopped with its group."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env=worker_env(app, smtp_sink),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_an_import_whose_whole_worker_is_killed_is_noticed_within_a_minute(
+    admin_client, admin, app, smtp_sink
+):
+    with app.app_context():
+        data = csv_file(*(f"user{i}@x.nl;User;;{i};;;;;" for i in range(ROWS)))
+        run = drafts.create_draft("groot.csv", data, admin=admin)
+        run.notify_new = False
+        db.session.commit()
+        assert drafts.start(run)
+        run_id, public_id = run.id, run.public_id
+
+    def writing():
+        state = progress.read("import", run_id)
+        return state if state and state["done"] >= 2000 else None
+
+    progress_part = f"/imports/{public_id}/progress"
+    with _worker_group(app, smtp_sink) as worker, app.app_context():
+        state = _wait_for(writing, 120, "the import to be writing")
+        # The worker and the child running the job (RQ gives it a session of its own), as
+        # when the machine dies: no word to RQ.
+        os.killpg(worker.pid, signal.SIGKILL)
+        os.kill(state["pid"], signal.SIGKILL)
+        killed = time.monotonic()
+
+        def page_says_so():
+            page = admin_client.get(progress_part, headers={"HX-Request": "true"})
+            return "The background process running this import stopped after" in page.get_data(as_text=True)
+
+        _wait_for(page_says_so, 60, "the import page to say its process stopped")
+        assert time.monotonic() - killed < 60
+        assert _status(run_id) == "queued"  # tried once more: the rule for a killed job
+        users = db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin))
+        assert users == 0  # nothing of the killed attempt was kept
+
+    # A worker again (as `make run` restarts one): the retry imports everything, once.
+    with _worker_group(app, smtp_sink), app.app_context():
+        _wait_for(lambda: _status(run_id) == "done", 180, "the retried import to finish")
+        users = db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin))
+        assert users == ROWS
+
+
+def test_an_import_goes_on_when_the_queue_cannot_be_reached(app, admin, app_ctx, monkeypatch):
+    run = drafts.create_draft(
+        "klein.csv", csv_file("a@x.nl;A;;B;;;;;", "b@x.nl;B;;C;;;;;"), admin=admin
+    )
+    assert drafts.start(run)
+    # Redis goes away once the job has started: its progress and heartbeat cannot be written.
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing there
+    outcome = jobs.run_import(run.id)
+
+    assert outcome == "import done; its mails wait for the queue"
+    assert _status(run.id) == "done"  # the progress was lost, not the import
+    emails = set(db.session.scalars(select(User.email).where(~User.is_admin)))
+    assert emails == {"a@x.nl", "b@x.nl"}

@@ -99,6 +99,22 @@ def test_a_broken_line_deep_in_the_file_is_a_clear_refusal(admin_client, app_ctx
     assert "Line 32 is far too long" in html
 
 
+def test_a_title_line_over_64_kb_is_read_and_a_title_over_it_refused(admin_client, app_ctx):
+    # Another system's export with thousands of columns: the title line alone is ~100 KB.
+    extra = [f"custom field {i}" for i in range(6000)]
+    titles = ",".join(["email", "first_name", "last_name", *extra])
+    data = f"{titles}\r\nanna@x.nl,Anna,Jansen{',' * len(extra)}\r\n".encode()
+    assert len(titles) > 64 * 1024
+    page, public_id = upload(admin_client, data, filename="export.csv")
+    assert page.status_code == 200
+    assert _names(public_id) == ["Anna Jansen"]
+
+    # One title over the 64 KB a value may have: refused, saying where.
+    page, _ = upload(admin_client, ("email;" + "x" * 70_000 + "\r\nanna@x.nl;A\r\n").encode())
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Line 1 is far too long" in html
+
+
 OWN_TITLES = (
     "Mail van lid;Naam;Familienaam;Club\r\njan@x.nl;Jan;Jansen;A\r\npiet@x.nl;Piet;Berg;B\r\n"
 )

