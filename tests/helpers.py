@@ -230,6 +230,18 @@ def end_retry_pauses(import_id: int) -> None:
     db.session.commit()
 
 
+def wait_until(seconds: float, check, what: str):
+    """``check()``'s first true value, asked five times a second; fails after ``seconds``
+    saying ``what`` was waited for."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
 def wait_for_mail(outbox: Path, count: int = 1, timeout: float = 5.0):
     """The messages the SMTP sink received, once there are ``count`` of them."""
     deadline = time.monotonic() + timeout

@@ -86,10 +86,10 @@ def test_a_comma_separated_windows_file_is_read_and_the_admin_can_read_it_otherw
     expect(dialog.locator("#row-2")).not_to_contain_text("Zoë")  # the wrong choice shows
 
 
-def test_the_sample_mail_changes_language_as_the_admin_chooses_it(page, admin, app_ctx, tmp_path):
+def _to_the_levels_step(page, admin, tmp_path):
+    """Log in, upload a one-person file in the wizard and go on to step 3; the wizard."""
     path = tmp_path / "people.csv"
     path.write_bytes(b"email;first_name;last_name\r\nanna@x.nl;Anna;Jansen\r\n")
-
     log_in_as_admin(page, admin)
     page.get_by_role("link", name="Import", exact=True).click()
     dialog = page.get_by_role("dialog", name="Import users")
@@ -97,6 +97,11 @@ def test_the_sample_mail_changes_language_as_the_admin_chooses_it(page, admin, a
     dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
     dialog.get_by_role("link", name="Next: choose levels").click()
+    return dialog
+
+
+def test_the_sample_mail_changes_language_as_the_admin_chooses_it(page, admin, app_ctx, tmp_path):
+    dialog = _to_the_levels_step(page, admin, tmp_path)
     dialog.get_by_role("button", name="Next: mails").click()
 
     samples = dialog.locator("#mail-samples")
@@ -114,15 +119,7 @@ def test_the_sample_mail_changes_language_as_the_admin_chooses_it(page, admin, a
 def test_an_ended_session_mid_wizard_says_so_and_comes_back_to_the_step(
     page, admin, app_ctx, tmp_path
 ):
-    path = tmp_path / "people.csv"
-    path.write_bytes(b"email;first_name;last_name\r\nanna@x.nl;Anna;Jansen\r\n")
-    log_in_as_admin(page, admin)
-    page.get_by_role("link", name="Import", exact=True).click()
-    dialog = page.get_by_role("dialog", name="Import users")
-    dialog.get_by_role("link", name="Next: upload your file").click()
-    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
-    dialog.get_by_role("button", name="Upload and check").click()
-    dialog.get_by_role("link", name="Next: choose levels").click()
+    dialog = _to_the_levels_step(page, admin, tmp_path)
     expect(page.locator("#wizard-title")).to_have_text("Import users: step 3 of 5, Levels")
     step = re.sub(r"^https?://[^/]+", "", page.url)
 

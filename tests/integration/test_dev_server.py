@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -21,17 +20,7 @@ import pytest
 import redis
 from rq import Worker
 
-from ..helpers import ROOT, free_port
-
-
-def _within(seconds: float, check, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
+from ..helpers import ROOT, free_port, wait_until
 
 
 @pytest.fixture
@@ -56,7 +45,7 @@ def dev(tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
     try:
-        _within(60, lambda: any(line.startswith("Web:") for line in lines), "the web server")
+        wait_until(60, lambda: any(line.startswith("Web:") for line in lines), "the web server")
         yield process, lines, tmp_path
     finally:
         process.send_signal(signal.SIGTERM)
@@ -71,11 +60,14 @@ def dev(tmp_path):
 
 def _workers(process) -> list[psutil.Process]:
     """The worker processes ``flask dev`` started (not the children they fork for jobs)."""
-    return [
-        child
-        for child in psutil.Process(process.pid).children()
-        if "worker" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE
-    ]
+    workers = []
+    for child in psutil.Process(process.pid).children():
+        try:
+            if "worker" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                workers.append(child)
+        except psutil.Error:  # gone, or a zombie, between listing and asking
+            continue
+    return workers
 
 
 def _redis_server(instance: Path) -> psutil.Process | None:
@@ -101,27 +93,27 @@ def _workers_registered(instance: Path, pids: set[int]) -> bool:
 
 def test_a_worker_that_dies_is_started_again(dev):
     process, lines, instance = dev
-    before = _within(30, lambda: len(_workers(process)) == 2 and _workers(process), "2 workers")
+    before = wait_until(30, lambda: len(_workers(process)) == 2 and _workers(process), "2 workers")
     victim = before[0]
     victim.kill()
 
     said = "stopped (exit code -9); starting it again."
-    _within(15, lambda: any(said in line for line in lines), "the terminal to say so")
-    after = _within(15, lambda: len(_workers(process)) == 2 and _workers(process), "2 workers")
+    wait_until(15, lambda: any(said in line for line in lines), "the terminal to say so")
+    after = wait_until(15, lambda: len(_workers(process)) == 2 and _workers(process), "2 workers")
     assert victim.pid not in {worker.pid for worker in after}
     pids = {worker.pid for worker in after}
-    _within(30, lambda: _workers_registered(instance, pids), "the new worker to take jobs")
+    wait_until(30, lambda: _workers_registered(instance, pids), "the new worker to take jobs")
 
 
 def test_the_embedded_redis_that_dies_is_started_again_with_its_workers(dev):
     process, lines, instance = dev
-    server = _within(30, lambda: _redis_server(instance), "the embedded Redis")
+    server = wait_until(30, lambda: _redis_server(instance), "the embedded Redis")
     server.kill()
 
     said = "The embedded Redis stopped; starting it again, and the workers."
-    _within(15, lambda: any(said in line for line in lines), "the terminal to say so")
-    again = _within(15, lambda: _redis_server(instance), "a new embedded Redis")
+    wait_until(15, lambda: any(said in line for line in lines), "the terminal to say so")
+    again = wait_until(15, lambda: _redis_server(instance), "a new embedded Redis")
     assert again.pid != server.pid
-    workers = _within(30, lambda: len(_workers(process)) == 2 and _workers(process), "workers")
+    workers = wait_until(30, lambda: len(_workers(process)) == 2 and _workers(process), "workers")
     pids = {worker.pid for worker in workers}
-    _within(30, lambda: _workers_registered(instance, pids), "the workers on the new Redis")
+    wait_until(30, lambda: _workers_registered(instance, pids), "the workers on the new Redis")

@@ -16,19 +16,9 @@ from huddle.extensions import db
 from huddle.imports import drafts
 from huddle.models import ImportRow, ImportRun, Level, User, UserLevel
 
-from ..helpers import ROOT, csv_file, worker_env
+from ..helpers import ROOT, csv_file, wait_until, worker_env
 
 ROWS = 50_000
-
-
-def _wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _status(run_id: int) -> str:
@@ -55,11 +45,11 @@ def test_an_import_whose_process_is_killed_is_retried_and_imports_everything_onc
         state = progress.read("import", run_id)
         return state if state and state["done"] >= 2000 else None
 
-    state = _wait_for(writing, 120, "the import to be writing")
+    state = wait_until(120, writing, "the import to be writing")
     os.kill(state["pid"], signal.SIGKILL)
 
     # RQ's retry runs it again (after its 10 seconds); the killed attempt left nothing.
-    _wait_for(lambda: _status(run_id) == "done", 180, "the retried import to finish")
+    wait_until(180, lambda: _status(run_id) == "done", "the retried import to finish")
     users = db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin))
     grants = db.session.scalar(select(func.count()).select_from(UserLevel))
     rows = db.session.scalar(
@@ -127,22 +117,25 @@ def test_an_import_whose_whole_worker_is_killed_is_noticed_within_a_minute(
 
     def writing():
         state = progress.read("import", run_id)
-        return state if state and state["done"] >= 2000 else None
+        return state if state and state["done"] > 0 else None
 
     progress_part = f"/imports/{public_id}/progress"
     with _worker_group(app, smtp_sink) as worker, app.app_context():
-        state = _wait_for(writing, 120, "the import to be writing")
+        state = wait_until(120, writing, "the import to be writing")
         # The worker and the child running the job (RQ gives it a session of its own), as
         # when the machine dies: no word to RQ.
         os.killpg(worker.pid, signal.SIGKILL)
         os.kill(state["pid"], signal.SIGKILL)
         killed = time.monotonic()
+        assert _status(run_id) == "running"  # killed in the middle, not after the commit
 
         def page_says_so():
             page = admin_client.get(progress_part, headers={"HX-Request": "true"})
-            return "The background process running this import stopped after" in page.get_data(as_text=True)
+            return "The background process running this import stopped after" in page.get_data(
+                as_text=True
+            )
 
-        _wait_for(page_says_so, 60, "the import page to say its process stopped")
+        wait_until(60, page_says_so, "the import page to say its process stopped")
         assert time.monotonic() - killed < 60
         assert _status(run_id) == "queued"  # tried once more: the rule for a killed job
         users = db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin))
@@ -150,7 +143,7 @@ def test_an_import_whose_whole_worker_is_killed_is_noticed_within_a_minute(
 
     # A worker again (as `make run` restarts one): the retry imports everything, once.
     with _worker_group(app, smtp_sink), app.app_context():
-        _wait_for(lambda: _status(run_id) == "done", 180, "the retried import to finish")
+        wait_until(180, lambda: _status(run_id) == "done", "the retried import to finish")
         users = db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin))
         assert users == ROWS
 
