@@ -138,3 +138,20 @@ def test_a_read_only_database_gives_a_page_that_says_so(app, admin_client, read_
         headers={"HX-Request": "true"},
     )
     assert htmx_answer.status_code == 503 and htmx_answer.headers["HX-Retarget"] == "#alerts"
+
+
+def test_no_form_sent_without_its_fields_gets_a_500(app, admin_client, app_ctx):
+    # A form posted by hand (curl, a script) with none of its fields but the CSRF token.
+    db.session.add(Level(name="Basis"))
+    db.session.commit()
+    _, public_id = upload(admin_client, csv_file("anna@x.nl;Anna;;Jansen;;;;;"))
+    failures = []
+    for method, rule in _routes(app):
+        if method != "POST":
+            continue
+        path = _path(re.sub(r"<public_id>", public_id, rule), "1")
+        response = admin_client.post(path, data={"csrf_token": admin_client.csrf})
+        if response.status_code >= 500:
+            failures.append(f"POST {path}: {response.status_code}")
+    assert failures == []
+    assert admin_client.get("/users").status_code == 200  # walked as the admin to the end
