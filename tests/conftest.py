@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,11 +25,12 @@ from .helpers import (
     ADMIN_PASSWORD,
     CHROMIUM,
     MEMBER_PASSWORD,
-    ROOT,
     csrf_token,
     free_port,
     log_in,
     make_user,
+    start_worker,
+    stop_process,
     worker_env,
 )
 
@@ -200,16 +199,6 @@ def member_client(app, member):
 @pytest.fixture
 def worker_process(app, smtp_sink):
     """A real `flask worker` process on the test's database, Redis and SMTP server."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker"],
-        cwd=ROOT,
-        env=worker_env(app, smtp_sink),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_worker(worker_env(app, smtp_sink))
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)

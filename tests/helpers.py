@@ -9,6 +9,7 @@ import http.cookiejar
 import io
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +53,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_worker(env: dict, *args: str, **popen) -> subprocess.Popen:
+    """A `flask worker` process with ``args``, in a process group of its own so that
+    :func:`stop_process` stops it together with the child it forks for a job."""
+    popen = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, **popen}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        **popen,
+    )
+
+
+@contextlib.contextmanager
+def worker_running(env: dict, *args: str, **popen):
+    """A `flask worker` (see :func:`start_worker`) for the length of the block."""
+    process = start_worker(env, *args, **popen)
+    try:
+        yield process
+    finally:
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, seconds: float = 15) -> None:
+    """Stop ``process`` (started with ``start_new_session=True``) and its process group:
+    SIGTERM, then SIGKILL to the whole group after ``seconds``. Returns only once it is
+    reaped, so no process outlives its test (an RQ worker finishes its job on SIGTERM, which
+    may take longer than a test wants to wait)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=seconds)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    # Still running, or it died and left its job child behind: the group goes.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 @contextlib.contextmanager
 def web_process(env: dict, port: int, *, workers: int = 2, threads: int = 1):
     """The app served by gunicorn (as in production) on ``port``, until the block ends."""
@@ -63,13 +106,13 @@ def web_process(env: dict, port: int, *, workers: int = 2, threads: int = 1):
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
+            start_new_session=True,
         )
         try:
             _wait_until_listening(port, process, log)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_process(process, seconds=30)
 
 
 def _wait_until_listening(port: int, process: subprocess.Popen, log) -> None:

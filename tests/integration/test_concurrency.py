@@ -1,16 +1,13 @@
 """Two imports at once, in two real worker processes, sharing addresses (SQLite and PostgreSQL
 alike): no user twice, no level lost, both imports done."""
 
-import subprocess
-import sys
-
 from sqlalchemy import func, select
 
 from huddle.extensions import db
 from huddle.imports import drafts
 from huddle.models import ImportRun, Level, User
 
-from ..helpers import ROOT, csv_file, worker_env
+from ..helpers import csv_file, start_worker, stop_process, worker_env
 
 
 def _run(admin, name: str, numbers: range, level: Level) -> ImportRun:
@@ -30,12 +27,13 @@ def test_two_imports_that_share_addresses_run_at_once(app, admin, app_ctx, smtp_
     second = _run(admin, "tweede.csv", range(4000, 12000), b)  # 4,000 addresses in both
     assert drafts.start(first) and drafts.start(second)
 
-    command = [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"]
-    workers = [
-        subprocess.Popen(command, cwd=ROOT, env=worker_env(app, smtp_sink)) for _ in range(2)
-    ]
-    for worker in workers:
-        assert worker.wait(timeout=300) == 0
+    workers = [start_worker(worker_env(app, smtp_sink), "--burst") for _ in range(2)]
+    try:
+        for worker in workers:
+            assert worker.wait(timeout=300) == 0
+    finally:
+        for worker in workers:
+            stop_process(worker)
 
     db.session.expire_all()
     assert [first.status, second.status] == ["done", "done"], (first.error, second.error)

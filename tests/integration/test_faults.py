@@ -1,11 +1,8 @@
 """Faults with real processes: the process running an import is killed in the middle, alone
 (RQ's worker sees it) or with its whole worker (nothing tells RQ)."""
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 
 from rq.job import Job
@@ -16,7 +13,7 @@ from huddle.extensions import db
 from huddle.imports import drafts
 from huddle.models import ImportRow, ImportRun, Level, User, UserLevel
 
-from ..helpers import ROOT, csv_file, wait_until, worker_env
+from ..helpers import csv_file, wait_until, worker_env, worker_running
 
 ROWS = 50_000
 
@@ -81,29 +78,6 @@ def test_a_lost_import_is_shown_as_failed_and_can_be_started_again(admin_client,
         assert _status(run_id) == "queued"
 
 
-@contextlib.contextmanager
-def _worker_group(app, smtp_sink):
-    """A `flask worker` in a process group of its own, stopped with its group."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker"],
-        cwd=ROOT,
-        env=worker_env(app, smtp_sink),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def test_an_import_whose_whole_worker_is_killed_is_noticed_within_a_minute(
     admin_client, admin, app, smtp_sink
 ):
@@ -120,7 +94,7 @@ def test_an_import_whose_whole_worker_is_killed_is_noticed_within_a_minute(
         return state if state and state["done"] > 0 else None
 
     progress_part = f"/imports/{public_id}/progress"
-    with _worker_group(app, smtp_sink) as worker, app.app_context():
+    with worker_running(worker_env(app, smtp_sink)) as worker, app.app_context():
         state = wait_until(120, writing, "the import to be writing")
         # The worker and the child running the job (RQ gives it a session of its own), as
         # when the machine dies: no word to RQ.
@@ -142,7 +116,7 @@ def test_an_import_whose_whole_worker_is_killed_is_noticed_within_a_minute(
         assert users == 0  # nothing of the killed attempt was kept
 
     # A worker again (as `make run` restarts one): the retry imports everything, once.
-    with _worker_group(app, smtp_sink), app.app_context():
+    with worker_running(worker_env(app, smtp_sink)), app.app_context():
         wait_until(180, lambda: _status(run_id) == "done", "the retried import to finish")
         users = db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin))
         assert users == ROWS

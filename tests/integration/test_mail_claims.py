@@ -13,7 +13,6 @@ import collections
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -26,7 +25,7 @@ from huddle.imports import claims, delivery, drafts
 from huddle.imports.applying import apply_import
 from huddle.models import ImportMail, ImportRun, MailKind, User, utcnow
 
-from ..helpers import ROOT, csv_file, slow_sink, worker_env
+from ..helpers import csv_file, slow_sink, start_worker, stop_process, worker_env
 
 BATCH = 2_000
 
@@ -44,15 +43,7 @@ def _batch_import(admin, count: int) -> ImportRun:
 
 def _worker(app, sink_port: int, *extra: str, timeout: str = "30") -> subprocess.Popen:
     env = {**worker_env(app, {"port": sink_port}), "MAIL_TIMEOUT": timeout}
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker", "--queues", "imports,mails"]
-        + list(extra),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: killed with the job it runs
-    )
+    return start_worker(env, "--queues", "imports,mails", *extra)
 
 
 def _arrived(outbox) -> collections.Counter:
@@ -79,16 +70,6 @@ def _until(seconds: float, check, what: str):
     raise AssertionError(f"not within {seconds} s: {what}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def test_two_mail_workers_share_a_batch_and_send_each_mail_once(app, admin, app_ctx, tmp_path):
     run = _batch_import(admin, BATCH)
     with slow_sink(tmp_path, 0.002) as port:
@@ -98,7 +79,7 @@ def test_two_mail_workers_share_a_batch_and_send_each_mail_once(app, admin, app_
                 assert worker.wait(timeout=300) == 0
         finally:
             for worker in workers:
-                _stop(worker)
+                stop_process(worker)
 
     arrived = _arrived(tmp_path)
     people = {f"lid{i:04d}@x.nl" for i in range(BATCH)}
@@ -131,7 +112,7 @@ def test_a_worker_killed_halfway_leaves_no_one_without_a_mail_and_at_most_one_tw
             os.killpg(first.pid, signal.SIGKILL)  # the machine dies: worker and its job
             first.wait()
         finally:
-            _stop(first)
+            stop_process(first)
         killed_at = len(_arrived(tmp_path))
         assert killed_at < BATCH  # it died halfway
 
@@ -140,7 +121,7 @@ def test_a_worker_killed_halfway_leaves_no_one_without_a_mail_and_at_most_one_tw
             _until(240, lambda: _all_sent(run.id), "every mail recorded sent")
             time.sleep(2)  # anything more that was going to arrive
         finally:
-            _stop(second)
+            stop_process(second)
 
     arrived = _arrived(tmp_path)
     assert set(arrived) == {f"lid{i:04d}@x.nl" for i in range(BATCH)} | {admin.email}

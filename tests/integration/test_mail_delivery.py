@@ -1,8 +1,6 @@
 """A mail server that is down: the import succeeds, its mails wait, are retried by RQ, arrive
 exactly once when the server is back, and the admin sees (and can resend) what failed."""
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -15,12 +13,13 @@ from huddle.imports.applying import apply_import
 from huddle.models import MAX_MAIL_ATTEMPTS, ImportMail, ImportRun, Level, MailKind
 
 from ..helpers import (
-    ROOT,
     csv_file,
     end_retry_pauses,
     free_port,
     run_worker,
     start,
+    start_worker,
+    stop_process,
     upload,
     wait_for_mail,
     walk_to_start,
@@ -61,13 +60,7 @@ def test_mails_wait_while_the_server_is_down_and_arrive_once_when_it_is_back(
     db.session.commit()
     run_id, public_id = run.id, run.public_id
 
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker"],
-        cwd=ROOT,
-        env={**worker_env(app, smtp_sink), "MAIL_PORT": str(dead_mail_port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker({**worker_env(app, smtp_sink), "MAIL_PORT": str(dead_mail_port)})
     sink = None
     try:
         assert drafts.start(run)
@@ -90,8 +83,7 @@ def test_mails_wait_while_the_server_is_down_and_arrive_once_when_it_is_back(
         messages = wait_for_mail(tmp_path, count=3, timeout=60)
         _wait_for(lambda: all(m.status == "sent" for m in _mails(run_id)), 30, "mails marked sent")
     finally:
-        worker.terminate()
-        worker.wait(timeout=15)
+        stop_process(worker)
         if sink:
             sink.stop()
     assert sorted(m.to for m in devmail.list_messages(tmp_path)) == [

@@ -9,8 +9,6 @@ imports and exports, one for mails), the embedded Redis, and an aiosmtpd server 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -32,7 +30,7 @@ from huddle.models import (
     User,
 )
 
-from ..helpers import ROOT, csv_file, worker_env
+from ..helpers import csv_file, start_worker, stop_process, worker_env
 from ..helpers import slow_sink as slow_sink_at
 
 BIG = 5_000
@@ -49,24 +47,10 @@ def slow_sink(tmp_path):
 def workers(app, slow_sink, smtp_sink):
     """The two workers of ``flask dev``, sending to the slow server."""
     env = {**worker_env(app, smtp_sink), "MAIL_PORT": str(slow_sink["port"])}
-    command = [sys.executable, "-m", "flask", "--app", "app", "worker", "--queues"]
-    processes = [
-        subprocess.Popen([*command, queues], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        for queues in ("imports,exports", "mails")
-    ]
+    processes = [start_worker(env, "--queues", queues) for queues in ("imports,exports", "mails")]
     yield processes
-    # RQ stops a worker at the second SIGTERM even in the middle of a job (the batch), and
-    # the process sending the job's mails with it.
-    for _ in range(2):
-        for process in processes:
-            process.terminate()
-        time.sleep(0.5)
     for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, seconds=2)  # a batch of slow mails is not waited for
 
 
 def _within(seconds: float, check, what: str):

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import subprocess
-import sys
 import time
 
 from sqlalchemy import text
@@ -21,7 +19,16 @@ from sqlalchemy.engine import make_url
 from huddle.extensions import db
 from huddle.models import ImportRun, ImportStatus
 
-from ..helpers import ROOT, csv_file, run_worker, start, upload, walk_to_start, worker_env
+from ..helpers import (
+    csv_file,
+    run_worker,
+    start,
+    start_worker,
+    stop_process,
+    upload,
+    walk_to_start,
+    worker_env,
+)
 
 
 def _queued_import(client, email: str, filename: str) -> str:
@@ -78,13 +85,7 @@ def test_a_queued_import_names_what_it_waits_for(app, admin_client, dutch_admin_
     worker = None
     try:
         with _users_locked(app):
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app", "worker", "--queues", "imports"],
-                cwd=ROOT,
-                env=worker_env(app, smtp_sink),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            worker = start_worker(worker_env(app, smtp_sink), "--queues", "imports")
             # The worker took the first import, which now waits for the lock.
             _until(
                 20,
@@ -106,8 +107,7 @@ def test_a_queued_import_names_what_it_waits_for(app, admin_client, dutch_admin_
             _until(30, lambda public_id=public_id: _done(public_id), f"import {public_id} done")
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=15)
+            stop_process(worker)
 
 
 def _done(public_id: str) -> bool:
