@@ -157,6 +157,8 @@ def import_report(run: ImportRun, progress=None) -> Report:
     run = apply_import(run, progress)
     if progress:
         click.echo("", err=True)
+    if run.status == ImportStatus.FAILED and run.file_error:
+        return _rejected(run.file_error)  # a broken line further down: as the dry run says
     if run.status == ImportStatus.FAILED:
         raise click.ClickException(run.error)
     if run.notify_new or run.notify_existing:

@@ -61,10 +61,15 @@ def apply_import(run: ImportRun, progress: Progress | None = None) -> ImportRun:
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        log.exception("Import %s failed", run_id)
+        if isinstance(exc, FileProblem):  # the file, not the program: no traceback
+            log.warning("Import %s failed: the file cannot be read: %s", run_id, exc)
+        else:
+            log.exception("Import %s failed", run_id)
         run = db.session.get(ImportRun, run_id)
         run.status = ImportStatus.FAILED
         run.error = _describe(exc)
+        if isinstance(exc, FileProblem):
+            run.file_error = str(exc)
         run.finished_at = utcnow()
         _owe_report(run)
         db.session.commit()

@@ -84,8 +84,10 @@ def replace_file(run: ImportRun, filename: str, data: bytes, *, admin: User) -> 
 
 
 def read_as(run: ImportRun, chosen: ReadOptions) -> None:
-    """The admin's choice of encoding, separator or sheet: the file is read and checked again."""
-    run.read_options = chosen.to_dict()
+    """The admin's choice of encoding, separator, sheet or title line: the file is read and
+    checked again (the column titles the admin mapped stay mapped)."""
+    aliases = run.read_options.get("aliases")
+    run.read_options = {**chosen.to_dict(), **({"aliases": aliases} if aliases else {})}
     build_preview(run)
     db.session.commit()
 

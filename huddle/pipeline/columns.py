@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .messages import N_
 
 TEMPLATE_COLUMNS = (
@@ -67,24 +69,151 @@ TEMPLATE_TITLES = {
 }
 
 # Other titles a column is recognised by, besides its template titles: variants people type
-# in either language. Compared without case, spaces, hyphens and underscores (see
-# ``title_key``), so "E-mailadres", "e-mail adres" and "EMAILADRES" are all the same.
+# in either language, and the titles of other systems' user exports and bulk-upload files.
+# Compared by ``title_key``: without case, spaces, punctuation, bracketed parts and the words
+# "required"/"verplicht", so "E-mailadres", "e-mail adres", "Email Address [Required]" and
+# "user_email" all come out the same.
+#
+# The published formats behind them: Moodle's "Upload users" file (firstname, phone1,
+# institution, lang); Google Workspace's bulk upload ("First Name [Required]", "Mobile Phone",
+# "Employee Title"); Microsoft 365's "Add multiple users" and Entra's bulk-create file ("First
+# name [givenName]", "Mobile phone [mobile]", "Job title [jobTitle]"); Okta's CSV import
+# (firstName, mobilePhone, organization, preferredLanguage); Canvas SIS users.csv; Zoom's bulk
+# user import; Mailchimp's audience export ("Email Address", "Phone Number"); Outlook's contact
+# export ("E-mail Address", "Business Phone", "Company"); Slack's member list; WordPress's
+# user export (user_email, billing_phone, billing_company).
+# fmt: off (read as a table, not one title per line)
 TITLE_ALIASES = {
-    "email": ("e-mail", "e-mail address", "email address", "mail", "mailadres"),
-    "first_name": ("first name", "firstname", "given name", "roepnaam"),
-    "infix": ("tussenvoegsels", "middle name", "prefix"),
-    "last_name": ("last name", "lastname", "surname", "family name"),
-    "phone": ("phone number", "telephone", "mobile", "telefoonnummer", "mobiel"),
-    "organisation": ("organization", "company", "bedrijf"),
-    "job_title": ("job title", "function", "position"),
-    "language": ("locale",),
+    "email": (
+        "e-mail",
+        "e-mail address",
+        "email address",
+        "mail",
+        "mailadres",
+        "emailadres",
+        "e-mailadres",
+        "user email",
+        "primary email",
+        "work email",
+        "mail address",
+        "e-mail 1 - value",
+        "email 1",
+        "mail primary",
+        "emailaddress",
+        "e-mail adres",
+    ),
+    "first_name": (
+        "first name",
+        "firstname",
+        "given name",
+        "givenname",
+        "roepnaam",
+        "fname",
+        "forename",
+        "first",
+        "voornamen",
+        "billing first name",
+    ),
+    "infix": (
+        "tussenvoegsels",
+        "middle name",
+        "middlename",
+        "prefix",
+        "voorvoegsel",
+        "tussenvoegsel",
+    ),
+    "last_name": (
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "familyname",
+        "lname",
+        "familienaam",
+        "achternaam",
+        "billing last name",
+    ),
+    "phone": (
+        "phone number",
+        "telephone",
+        "mobile",
+        "telefoonnummer",
+        "mobiel",
+        "phone1",
+        "mobile phone",
+        "mobilephone",
+        "primaryphone",
+        "primary phone",
+        "work phone",
+        "office phone",
+        "business phone",
+        "telephonenumber",
+        "cell phone",
+        "cell",
+        "gsm",
+        "tel",
+        "tel nr",
+        "mobiel nummer",
+        "mobiele telefoon",
+        "telefoon werk",
+        "phone 1 - value",
+        "billing phone",
+    ),
+    "organisation": (
+        "organization",
+        "company",
+        "bedrijf",
+        "institution",
+        "company name",
+        "companyname",
+        "organisation name",
+        "organization name",
+        "instelling",
+        "bedrijfsnaam",
+        "employer",
+        "werkgever",
+        "billing company",
+    ),
+    "job_title": (
+        "job title",
+        "jobtitle",
+        "function",
+        "position",
+        "employee title",
+        "functietitel",
+        "functienaam",
+        "job",
+    ),
+    "language": (
+        "locale",
+        "lang",
+        "preferred language",
+        "preferredlanguage",
+        "voorkeurstaal",
+        "mail language",
+    ),
     "levels": ("level", "niveaus", "niveau"),
 }
+# fmt: on
+
+# Parts of a title that say nothing about its column: a bracketed note ("[Required]",
+# "[givenName]", "(optional)") and the words that mark a column as required.
+_BRACKETED = re.compile(r"[\[(<{][^\])>}]*[\])>}]")
+_MARKERS = re.compile(r"\b(required|verplicht|optional|optioneel)\b", re.IGNORECASE)
 
 
 def title_key(title: str) -> str:
-    """A column title as we compare it: letters and digits only, lower case."""
-    return "".join(char for char in title.lower() if char.isalnum())
+    """A column title as we compare it: letters and digits only, lower case, without its
+    bracketed notes and "required" markers (the bare title when nothing else is left)."""
+    bare = _MARKERS.sub("", _BRACKETED.sub("", title))
+    key = "".join(char for char in bare.lower() if char.isalnum())
+    return key or "".join(char for char in title.lower() if char.isalnum())
+
+
+def bracketed_keys(title: str) -> list[str]:
+    """The keys of a title's bracketed notes: Entra writes the field's name there ("Mobile
+    phone [mobile]"), which tells the column when the words before it do not."""
+    return [title_key(part[1:-1]) for part in _BRACKETED.findall(title)]
 
 
 # title_key → template column, for every template title (in each language) and alias: a
@@ -94,6 +223,14 @@ COLUMN_BY_TITLE = {
     for titles in TEMPLATE_TITLES.values()
     for column, title in zip(TEMPLATE_COLUMNS, titles, strict=True)
 } | {title_key(alias): column for column, aliases in TITLE_ALIASES.items() for alias in aliases}
+
+
+def column_for_title(title: str, by_title: dict[str, str] = COLUMN_BY_TITLE) -> str | None:
+    """The template column a file's column title stands for, or None when we don't know it."""
+    name = by_title.get(title_key(title))
+    if name is None:
+        name = next(filter(None, map(by_title.get, bracketed_keys(title))), None)
+    return name
 
 
 # Titles that tell which language the file was written in: the template's titles in that

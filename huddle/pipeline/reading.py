@@ -12,6 +12,7 @@ how to fix it; problems of single rows are left to validating.py.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -22,8 +23,10 @@ from dataclasses import asdict, dataclass, field
 from .columns import (
     COLUMN_BY_TITLE,
     DELIMITER,
+    LABELS,
     REQUIRED_COLUMNS,
     TEMPLATE_COLUMNS,
+    column_for_title,
     title_key,
     title_language,
 )
@@ -33,8 +36,15 @@ from .problems import FileProblem
 from .workbook import sheet_names, sheet_records
 
 TEMPLATE_HEADER = DELIMITER.join(TEMPLATE_COLUMNS)
-# A record longer than this is not a user: stop before it eats memory and time.
+# Python's csv module refuses fields over its limit (128 KB by default). A cell of any size up
+# to the upload limit is read (and refused on its own row when too long for its column), so
+# the limit is the size of the file itself.
 MAX_FIELD_SIZE = 64 * 1024
+# How far down the file the title line is looked for: a few lines of notes, a system's version
+# line or a group row above the titles are common; a page of them is not.
+HEADER_LOOKAHEAD = 30
+# A cell that holds an e-mail address (loosely: the real check is validating.py's).
+_ADDRESS = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+")
 _NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")
 XLSX_MAGIC = b"PK\x03\x04"
 OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -58,6 +68,7 @@ class ReadOptions:
     encoding: str | None = None  # a key of encodings.ENCODINGS
     delimiter: str | None = None  # a key of SEPARATORS
     sheet: str | None = None  # a sheet of a workbook
+    header_line: int | None = None  # the line (row) the column titles are on
     # Column titles of the admin's own, and the template column each stands for.
     aliases: dict[str, str] = field(default_factory=dict)
 
@@ -69,11 +80,21 @@ class ReadOptions:
             encoding=values.get("encoding") or None,
             delimiter=values.get("delimiter") if values.get("delimiter") in SEPARATORS else None,
             sheet=values.get("sheet") or None,
+            header_line=_line_number(values.get("header_line")),
             aliases={t: c for t, c in aliases.items() if c in TEMPLATE_COLUMNS},
         )
 
     def to_dict(self) -> dict:
         return {key: value for key, value in asdict(self).items() if value}
+
+
+def _line_number(value) -> int | None:
+    """A line number the admin typed (1 to a million), or None."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= 1_000_000 else None
 
 
 @dataclass
@@ -91,14 +112,46 @@ class CsvTable:
     sheet: str = ""
     sheets: list[str] = field(default_factory=list)
     title_language: str = ""  # "nl", "en": what the column titles are in ("" unknown)
+    header_line: int = 1  # the line (row) the column titles are on
+    top_line: int = 1  # the first line of the table (2 after Excel's "sep=;" line)
+    # Template columns that two or more of the file's columns stand for, with their titles:
+    # per row the first of them that is not empty is used.
+    merged: dict[str, list[str]] = field(default_factory=dict)
+    email_found_by_content: str = ""  # the title of the column found to hold the addresses
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
 
     def described(self) -> str:
         """How the file was read, in words: "comma-separated, Windows-1252"."""
         if self.kind == "xlsx":
-            return _("Excel workbook, sheet “%(sheet)s”", sheet=self.sheet)
-        return f"{_(SEPARATORS[self.delimiter])}, {self.encoding}"
+            described = _("Excel workbook, sheet “%(sheet)s”", sheet=self.sheet)
+        else:
+            described = f"{_(SEPARATORS[self.delimiter])}, {self.encoding}"
+        if self.header_line > self.top_line:
+            described += ", " + _("titles on line %(line)s", line=self.header_line)
+        return described
+
+    def notes(self) -> list[str]:
+        """What the admin should know of how the columns were understood, in words."""
+        notes = []
+        if self.email_found_by_content:
+            notes.append(
+                _(
+                    "No column is titled as the e-mail address; column “%(title)s” holds "
+                    "addresses, so it is used.",
+                    title=self.email_found_by_content,
+                )
+            )
+        for name, titles in self.merged.items():
+            notes.append(
+                _(
+                    "Columns %(titles)s are all the %(column)s: per row, the first that is not "
+                    "empty is used.",
+                    titles=", ".join(f"“{title}”" for title in titles),
+                    column=_(LABELS[name]),
+                )
+            )
+        return notes
 
     def summary(self) -> dict:
         """How the file was read, for keeping with the import and showing the admin."""
@@ -109,6 +162,8 @@ class CsvTable:
             "sheet": self.sheet,
             "sheets": self.sheets,
             "title_language": self.title_language,
+            "header_line": self.header_line,
+            "notes": self.notes(),
         }
 
     def rows(self) -> Iterator[SourceRow]:
@@ -122,8 +177,9 @@ class CsvTable:
     def _source_rows(self) -> Iterator[SourceRow]:
         width = len(self.columns)
         mapped = [(i, name) for i, name in enumerate(self.columns) if name]
-        every_column_mapped = len(mapped) == width
+        every_column_mapped = len(mapped) == width and not self.merged
         columns = self.columns
+        merged = self.merged
         for line, cells in self._records:
             # Blank: no cell with anything but spaces (the first cell decides most rows).
             if not (cells and cells[0].strip()) and not "".join(cells).strip():
@@ -132,8 +188,13 @@ class CsvTable:
             if every_column_mapped:
                 # The usual file: zip pairs titles and cells (a short row just has fewer).
                 values = dict(zip(columns, cells))  # noqa: B905
-            else:
+            elif not merged:
                 values = {name: cells[i] for i, name in mapped if i < len(cells)}
+            else:
+                values = {}
+                for i, name in mapped:
+                    if i < len(cells) and not values.get(name, "").strip():
+                        values[name] = cells[i]
             if len(cells) > width:
                 yield SourceRow(line, values, sum(1 for cell in cells[width:] if cell.strip()))
             else:
@@ -151,6 +212,15 @@ def _check_readable(data: bytes) -> None:
                 "separated)” and upload that file."
             ),
         )
+    if _looks_like_json(head):
+        raise FileProblem(
+            "json",
+            _("This is a JSON file: it holds data, but not as a table of rows and columns."),
+            _(
+                "Export the users from the other system as CSV or as an Excel workbook, or "
+                "fill in the template, and upload that."
+            ),
+        )
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(
             "not_text",
@@ -159,32 +229,81 @@ def _check_readable(data: bytes) -> None:
         )
 
 
+def _looks_like_json(head: bytes) -> bool:
+    """A JSON document or JSON lines: it opens with { or [ followed by a quote, a brace or a
+    bracket (a CSV line never does: its first title would be "{" or "[")."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text[:1] in (b"{", b"[") and text[1:].lstrip()[:1] in (b'"', b"{", b"[", b"}", b"]")
+
+
 def _records(
     lines: Iterator[str], delimiter: str, first_line: int = 1
 ) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, cells) for every record, blank ones included; the first
-    of ``lines`` is line ``first_line`` of the file."""
-    reader = csv.reader(lines, delimiter=delimiter)
+    of ``lines`` is line ``first_line`` of the file. A quote (") that is opened and never
+    closed is a ``FileProblem`` naming the line it opened on (the csv module would read the
+    rest of the file into that one value)."""
+    taken: list[str] = []  # the lines of the record being read
+
+    def taking(lines: Iterator[str]) -> Iterator[str]:
+        for text in lines:
+            taken.append(text)
+            yield text
+
+    reader = csv.reader(taking(lines), delimiter=delimiter)
     offset = first_line - 1
     line = first_line
     try:
         for cells in reader:
+            odd = sum(text.count('"') for text in taken) % 2
+            if odd and _open_quote("".join(taken), delimiter):
+                raise _quote_not_closed(line)  # only the file's end ends an open quote
+            taken.clear()
             yield line, cells
             line = offset + reader.line_num + 1
     except csv.Error as exc:
         raise _broken_record(exc, line) from exc
 
 
+def _open_quote(record: str, delimiter: str) -> bool:
+    """Whether ``record`` ends inside a quoted value (as the csv module reads it: a quote
+    opens a value only at its start; inside, two quotes are one)."""
+    quoted, at_start = False, True
+    index = 0
+    while index < len(record):
+        char = record[index]
+        if quoted:
+            if char == '"':
+                if record[index + 1 : index + 2] == '"':
+                    index += 1
+                else:
+                    quoted = False
+        elif char == '"' and at_start:
+            quoted = True
+        at_start = not quoted and char in (delimiter, "\n", "\r")
+        index += 1
+    return quoted
+
+
+def _quote_not_closed(line: int) -> FileProblem:
+    return FileProblem(
+        "quote_not_closed",
+        _(
+            'A quote (") opened on line %(line)s is never closed, so everything after it would '
+            "be one value.",
+            line=line,
+        ),
+        _("Close the quote on that line, or delete it, and upload the file again."),
+        line,
+    )
+
+
 def _broken_record(exc: csv.Error, line: int) -> FileProblem:
     if "field larger than field limit" in str(exc):
         return FileProblem(
             "line_too_long",
-            _(
-                "Line %(line)s is far too long (over %(size)s KB in one value).",
-                line=line,
-                size=MAX_FIELD_SIZE // 1024,
-            ),
-            _('Look for a quote (") that is opened but never closed on or before that line.'),
+            _("Line %(line)s holds a value larger than the file could.", line=line),
+            _("Save the file again from the program that made it."),
             line,
         )
     return FileProblem(
@@ -195,26 +314,34 @@ def _broken_record(exc: csv.Error, line: int) -> FileProblem:
     )
 
 
-def _guess_delimiter(line: str) -> str:
-    """The separator that splits the header line into the most titles we know (then into
-    the most cells); ";" when nothing tells."""
+def _guess_delimiter(lines: list[str]) -> str:
+    """The separator that splits one of the first lines into the most titles we know (then
+    the last line, the first with an address, into the most cells); ";" when nothing tells."""
 
     def score(delimiter: str) -> tuple[int, int, bool]:
-        try:
-            titles = next(csv.reader([line], delimiter=delimiter), [])
-        except csv.Error:
-            # Split by this one, a title is over the field limit (a long title line read
-            # with the wrong separator is one huge title): not this one.
-            return -1, 0, False
-        known = sum(1 for title in titles if title_key(title) in COLUMN_BY_TITLE)
-        return known, len(titles), delimiter == DELIMITER
+        known = 0
+        cells: list[str] = []
+        for line in lines:
+            try:
+                cells = next(csv.reader([line], delimiter=delimiter), [])
+            except csv.Error:
+                # Split by this one, a title is over the field limit (a long title line read
+                # with the wrong separator is one huge title): not this one.
+                return -1, 0, False
+            known = max(known, sum(1 for title in cells if column_for_title(title)))
+        return known, len(cells), delimiter == DELIMITER
 
     return max(SEPARATORS, key=score)
 
 
+def _has_address(cells: list[str]) -> bool:
+    return any("@" in cell and _ADDRESS.search(cell) for cell in cells)
+
+
 def _text_records(data: bytes, options: ReadOptions):
-    """(records, encoding, delimiter) of a text file. Blank lines and an Excel "sep=;" line
-    before the header are read here, to find the header line and its separator."""
+    """(records, encoding, delimiter, the first line after a "sep=" line) of a text file.
+    The first lines, up to the first one with an address, are read here to judge the
+    separator (an Excel "sep=;" line first wins)."""
     encoding = detect_encoding(data, options.encoding)
     stream = io.TextIOWrapper(
         io.BytesIO(data), encoding=encoding.codec, errors="replace", newline=""
@@ -222,6 +349,7 @@ def _text_records(data: bytes, options: ReadOptions):
     peeked: list[str] = []
     hint = None
     first_line = 1
+    filled = 0
     for line in stream:
         text = line.strip().strip("\ufeff")
         if first_line == 1 and not peeked and text.lower().startswith("sep=") and len(text) <= 6:
@@ -230,11 +358,14 @@ def _text_records(data: bytes, options: ReadOptions):
             continue
         peeked.append(line)
         if text.strip(' \t;,"'):
-            break  # the header line (lines before it are blank: counted as such later)
+            filled += 1
+            if filled >= HEADER_LOOKAHEAD or ("@" in text and _ADDRESS.search(text)):
+                break
     delimiter = options.delimiter or (hint if hint in SEPARATORS else None)
-    delimiter = delimiter or _guess_delimiter(peeked[-1] if peeked else "")
+    filled_lines = [line for line in peeked if line.strip(' \t\r\n;,"')]
+    delimiter = delimiter or _guess_delimiter(filled_lines)
     records = _records(itertools.chain(peeked, stream), delimiter, first_line)
-    return records, encoding, delimiter
+    return records, encoding, delimiter, first_line
 
 
 def read_choices(data: bytes) -> dict:
@@ -251,37 +382,69 @@ def read_choices(data: bytes) -> dict:
 def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
     """Read the header of ``data`` (a text file or an Excel workbook) and return the table;
     ``FileProblem`` when it cannot be imported at all (empty, not readable, required
-    columns missing, no users)."""
+    columns missing, no users).
+
+    The column titles need not be on the first line: notes, a system's version line or a
+    group row above them are passed over (``header_line`` says where they are). In a
+    workbook, the first sheet with an e-mail column is read unless the admin chose one."""
     options = options or ReadOptions()
     if _NOT_BLANK.search(data) is None:  # (data.strip() would copy a large file)
         raise FileProblem(
             "empty", _("The file is empty."), _("Fill in the template and upload it again.")
         )
-    csv.field_size_limit(MAX_FIELD_SIZE)
-    if data.startswith(XLSX_MAGIC):
-        records, sheet, sheets = sheet_records(data, options.sheet)
-        table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets)
-    else:
+    # A cell may be as large as the file (see MAX_FIELD_SIZE).
+    csv.field_size_limit(max(MAX_FIELD_SIZE, len(data) + 1))
+    if not data.startswith(XLSX_MAGIC):
         _check_readable(data)
-        records, encoding, delimiter = _text_records(data, options)
+        records, encoding, delimiter, top_line = _text_records(data, options)
         table = CsvTable(encoding.name, delimiter, [], [], encoding_certain=encoding.certain)
-    table.size = len(data)
-
-    header: list[str] | None = None
-    for _line, cells in records:
-        if any(cell.strip() for cell in cells):
-            header = cells
-            break
-        table.blank_lines += 1
-    if header is None:
-        raise FileProblem("empty", _("The file has only blank lines."), _("Fill in the template."))
+        table.top_line = top_line
+        return _read_header(table, records, options, len(data))
+    records, sheet, sheets = sheet_records(data, options.sheet)
+    table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets)
     try:
-        table.columns, table.ignored_columns = _map_header(header, options.aliases)
+        return _read_header(table, records, options, len(data))
     except FileProblem as problem:
-        if problem.code == "missing_columns":
-            # For the mapping step: the file's titles, each with its first values.
-            problem.columns = _column_samples(header, records)
+        # The first sheet may hold instructions: the first sheet with users is the one.
+        if options.sheet or problem.code not in _NO_USERS_HERE:
+            raise
+        for other in sheets[1 : MAX_SHEETS_TRIED + 1]:
+            records, sheet, sheets = sheet_records(data, other)
+            table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets)
+            with contextlib.suppress(FileProblem):
+                return _read_header(table, records, options, len(data))
         raise
+
+
+# Problems that mean "no table of users on this sheet": another sheet is tried.
+_NO_USERS_HERE = {"empty", "missing_columns", "no_header", "header_only"}
+MAX_SHEETS_TRIED = 20
+
+
+def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> CsvTable:
+    """Find the title line of ``records``, map its titles, and look at the first user."""
+    table.size = size
+    by_title = _titles_with(options.aliases)
+    header_line, header, blanks, records = _find_header(records, by_title, options.header_line)
+    table.blank_lines = blanks
+    table.header_line = header_line
+    columns, ignored, merged = _map_header(header, by_title)
+    records, sample = _peek(records, 20)
+    if "email" not in columns:
+        found = _address_column(columns, sample)
+        if found is not None:
+            columns[found] = "email"
+            title = header[found].strip() if found < len(header) else ""
+            table.email_found_by_content = title or _("column %(number)s", number=found + 1)
+            if title in ignored:
+                ignored.remove(title)
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        problem = _missing_columns(missing, ignored, header)
+        # For the mapping step: the file's titles, each with its first values.
+        problem.columns = _column_samples(header, iter(sample))
+        raise problem
+    table.columns, table.ignored_columns, table.merged = columns, ignored, merged
     table._records = records
     table.title_language = title_language(header)
     # Look at the first user now, so that a file of titles only is refused here.
@@ -295,6 +458,90 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
     return table
 
 
+def _titles_with(aliases: dict[str, str] | None) -> dict[str, str]:
+    if not aliases:
+        return COLUMN_BY_TITLE
+    return {**COLUMN_BY_TITLE, **{title_key(title): name for title, name in aliases.items()}}
+
+
+def _peek(records, count: int):
+    """(the same records, the first ``count`` of them)."""
+    first = list(itertools.islice(records, count))
+    return itertools.chain(first, records), first
+
+
+def _find_header(records, by_title: dict[str, str], chosen_line: int | None):
+    """(line of the titles, the titles, blank lines above them, the records after them).
+
+    The titles are the line the admin chose or, of the lines above the first one with an
+    address (at most ``HEADER_LOOKAHEAD`` of them), the one with the most titles we know
+    (the last of equals); when none is known, the line right above the first address."""
+    if chosen_line:
+        return _header_at(records, chosen_line)
+    lines: list[tuple[int, list[str]]] = []  # non-blank records, in order
+    taken = []
+    for line, cells in records:
+        taken.append((line, cells))
+        if not any(cell.strip() for cell in cells):
+            continue
+        lines.append((line, cells))
+        if _has_address(cells) or len(lines) >= HEADER_LOOKAHEAD:
+            break
+    if not lines:
+        raise FileProblem("empty", _("The file has only blank lines."), _("Fill in the template."))
+    above = lines[:-1] if _has_address(lines[-1][1]) else lines
+    if not above:
+        header = lines[0]  # no titles at all: the mapping says so ("no_header")
+    else:
+
+        def known(index: int) -> tuple[int, int]:
+            cells = above[index][1]
+            return sum(1 for title in cells if column_for_title(title, by_title)), index
+
+        best = max(range(len(above)), key=known)
+        if known(best)[0] == 0:
+            best = len(above) - 1 if len(above) < len(lines) else 0
+        header = above[best]
+    position = taken.index(header)
+    blanks = sum(1 for _line, cells in taken[:position] if not any(c.strip() for c in cells))
+    return header[0], header[1], blanks, itertools.chain(taken[position + 1 :], records)
+
+
+def _header_at(records, chosen_line: int):
+    """``_find_header`` for a line the admin chose: that line, or the first filled one after."""
+    blanks = 0
+    for line, cells in records:
+        if line >= chosen_line and any(cell.strip() for cell in cells):
+            return line, cells, blanks, records
+        blanks += not any(cell.strip() for cell in cells)
+    raise _no_titles_at(chosen_line)
+
+
+def _no_titles_at(line: int) -> FileProblem:
+    return FileProblem(
+        "no_titles_at_line",
+        _("The file has no line %(line)s with column titles.", line=line),
+        _("Choose the line the column titles are on, or “Detect”."),
+        line,
+    )
+
+
+def _address_column(columns: list[str | None], sample) -> int | None:
+    """The first unmapped column whose values in ``sample`` are mostly e-mail addresses."""
+    width = max((len(cells) for _line, cells in sample), default=0)
+    for index in range(width):
+        if index < len(columns) and columns[index] is not None:
+            continue
+        values = [cells[index].strip() for _line, cells in sample if index < len(cells)]
+        values = [value for value in values if value]
+        addresses = sum(1 for value in values if _ADDRESS.fullmatch(value))
+        if values and addresses >= 0.8 * len(values):
+            while len(columns) <= index:
+                columns.append(None)
+            return index
+    return None
+
+
 def _column_samples(header: list[str], records, count: int = 3) -> list[tuple[str, list[str]]]:
     """(title, its first few non-blank values) for every titled column of the file."""
     samples: list[list[str]] = [[] for _ in header]
@@ -306,44 +553,24 @@ def _column_samples(header: list[str], records, count: int = 3) -> list[tuple[st
 
 
 def _map_header(
-    header: list[str], aliases: dict[str, str] | None = None
-) -> tuple[list[str | None], list[str]]:
-    by_title = COLUMN_BY_TITLE
-    if aliases:
-        by_title = {**by_title, **{title_key(title): name for title, name in aliases.items()}}
+    header: list[str], by_title: dict[str, str]
+) -> tuple[list[str | None], list[str], dict[str, list[str]]]:
+    """(per column of the file its template column or None, the titles not understood, the
+    template columns more than one column stands for with those columns' titles)."""
     columns: list[str | None] = []
     ignored = []
-    seen: dict[str, int] = {}
-    for position, title in enumerate(header, start=1):
-        name = by_title.get(title_key(title))
+    titles: dict[str, list[str]] = {}
+    for title in header:
+        name = column_for_title(title, by_title)
+        columns.append(name)
         if name is not None:
-            if name in seen:
-                raise FileProblem(
-                    "duplicate_column",
-                    _(
-                        "Columns %(first)s and %(second)s are both “%(name)s” (“%(title1)s” "
-                        "and “%(title2)s”).",
-                        first=seen[name],
-                        second=position,
-                        name=name,
-                        title1=header[seen[name] - 1].strip(),
-                        title2=title.strip(),
-                    ),
-                    _("Delete one of the two columns."),
-                    1,
-                )
-            seen[name] = position
-            columns.append(name)
-        else:
-            columns.append(None)
-            if title.strip():
-                ignored.append(title.strip())
+            titles.setdefault(name, []).append(title.strip())
+        elif title.strip():
+            ignored.append(title.strip())
     while columns and columns[-1] is None and not header[len(columns) - 1].strip():
         columns.pop()  # trailing empty titles (";;;" at the end of the header)
-    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
-    if missing:
-        raise _missing_columns(missing, ignored, header)
-    return columns, ignored
+    merged = {name: both for name, both in titles.items() if len(both) > 1}
+    return columns, ignored, merged
 
 
 def _missing_columns(missing: list[str], ignored: list[str], header: list[str]) -> FileProblem:

@@ -39,6 +39,34 @@ _GARBLED = re.compile(
     "|â€[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2122\u0153\u0161\u017e]"
 )
 
+# A "?" between letters: a writer with a single-byte encoding (Windows-1252) could not store
+# a letter ("Wi?niewski" for Wiśniewski). Only in columns of words, where "?" is never meant.
+_LOST_LETTER = re.compile(r"[^\W\d_]\?[^\W\d_]")
+_WORD_COLUMNS = frozenset(("first_name", "infix", "last_name", "organisation", "job_title"))
+REPLACEMENT_CHARACTER = "\ufffd"
+
+# Language values as systems and people write them → the languages mails are written in.
+_LANGUAGE_NAMES = {
+    "nl": "nl",
+    "dutch": "nl",
+    "nederlands": "nl",
+    "vlaams": "nl",
+    "flemish": "nl",
+    "en": "en",
+    "english": "en",
+    "engels": "en",
+}
+
+
+def language_code(value: str) -> str | None:
+    """The language a cell means ("nl", "en"), "" for an empty cell, None when we don't know
+    it: "nl_NL", "nl-BE", "NL", "Nederlands" and "Dutch" are all "nl"."""
+    key = value.strip().lower().replace("_", "-")
+    if not key or key in ("nl", "en"):
+        return key
+    return _LANGUAGE_NAMES.get(key) or _LANGUAGE_NAMES.get(key.split("-")[0].strip())
+
+
 # A fast path for the common address: plain ASCII, dot-atom local part, ordinary host names.
 # Everything it accepts, email-validator accepts as well (tests/unit/test_validating.py checks
 # that on random input); anything else goes to email-validator itself.
@@ -123,6 +151,35 @@ def _garbled_message(value: str) -> str:
     )
 
 
+def _replacement_message(value: str) -> str:
+    return _(
+        "“%(value)s” holds “�”, a letter that was lost before the file reached us. If other "
+        "letters look wrong too, choose another encoding under “Not read right?”; if not, "
+        "type the right letter here.",
+        value=value,
+    )
+
+
+def _lost_letter_message(value: str) -> str:
+    return _(
+        "“%(value)s” has a “?” where a letter should be: the program that saved the file "
+        "could not store that letter. Save the file as “CSV UTF-8” or as an Excel workbook "
+        "and upload it again, or type the letter here.",
+        value=value,
+    )
+
+
+def _language_problem(value: str) -> Problem:
+    return Problem(
+        "language",
+        _(
+            "“%(value)s” is not a language the mails are written in: write nl (Nederlands) or "
+            "en (English), or leave it empty to use the import's mail language.",
+            value=value,
+        ),
+    )
+
+
 def _cell_problems(user: dict[str, str]) -> list[Problem]:
     """Missing, strange and too long values, column by column (the slow, thorough pass)."""
     problems = []
@@ -156,6 +213,10 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
             )
         elif _GARBLED.search(value):
             problems.append(Problem(column, _garbled_message(value)))
+        elif REPLACEMENT_CHARACTER in value:
+            problems.append(Problem(column, _replacement_message(value)))
+        elif column in _WORD_COLUMNS and _LOST_LETTER.search(value):
+            problems.append(Problem(column, _lost_letter_message(value)))
         elif len(value) > limit:
             problems.append(
                 Problem(
@@ -189,39 +250,10 @@ def _email_problem(email: str, smtputf8: bool) -> tuple[str, Problem | None]:
     return normalised, None
 
 
-def validate_row(
-    row: SourceRow, known_levels: Mapping[str, str], *, smtputf8: bool = True
-) -> CheckedRow:
-    """Check one row. ``known_levels`` maps lower-case level names to their spelling;
-    without ``smtputf8`` (the mail server cannot take them) an address with letters beyond
-    ASCII before the @ is refused."""
-    values = row.values
-    # map() over the columns rather than a loop: this runs for every row of every file.
-    cleaned = list(map(str.strip, map(values.get, USER_COLUMNS, _BLANKS)))
-    joined = " ".join(cleaned)
-    if "'" in joined:
-        cleaned = list(map(unneutralise, cleaned))
-    user = dict(zip(USER_COLUMNS, cleaned))  # noqa: B905 (one value per column)
-    # Most rows are complete, printable and short: three quick tests spare them the
-    # column-by-column pass (isprintable() is false for control and invisible characters).
-    if (
-        all(map(cleaned.__getitem__, _REQUIRED_AT))
-        and joined.isprintable()
-        and (joined.isascii() or not _GARBLED.search(joined))
-        and not any(map(gt, map(len, cleaned), _LIMITS))
-    ):
-        problems: list[Problem] = []
-    else:
-        problems = _cell_problems(user)
-    email = user["email"]
-    # The address is checked last, and only when it passed the checks above.
-    if email and not any(problem.column == "email" for problem in problems):
-        user["email"], problem = _email_problem(email, smtputf8)
-        if problem:
-            problems.append(problem)
-    user["language"] = user["language"].lower()
-    levels = []
-    raw_levels = clean(values.get("levels", ""))
+def _levels(raw_levels: str, known_levels: Mapping[str, str], problems: list) -> list[str]:
+    """The level names of a "levels" cell as the database spells them; unknown ones are
+    added to ``problems``."""
+    levels: list[str] = []
     for name in raw_levels.split(LEVEL_SEPARATOR) if raw_levels else ():
         name = name.strip()
         if not name:
@@ -242,6 +274,47 @@ def validate_row(
             )
         elif known not in levels:
             levels.append(known)
+    return levels
+
+
+def validate_row(
+    row: SourceRow, known_levels: Mapping[str, str], *, smtputf8: bool = True
+) -> CheckedRow:
+    """Check one row. ``known_levels`` maps lower-case level names to their spelling;
+    without ``smtputf8`` (the mail server cannot take them) an address with letters beyond
+    ASCII before the @ is refused."""
+    values = row.values
+    # map() over the columns rather than a loop: this runs for every row of every file.
+    cleaned = list(map(str.strip, map(values.get, USER_COLUMNS, _BLANKS)))
+    joined = " ".join(cleaned)
+    if "'" in joined:
+        cleaned = list(map(unneutralise, cleaned))
+    user = dict(zip(USER_COLUMNS, cleaned))  # noqa: B905 (one value per column)
+    # Most rows are complete, printable and short: three quick tests spare them the
+    # column-by-column pass (isprintable() is false for control and invisible characters).
+    if (
+        all(map(cleaned.__getitem__, _REQUIRED_AT))
+        and joined.isprintable()
+        and "?" not in joined
+        and (joined.isascii() or not (_GARBLED.search(joined) or REPLACEMENT_CHARACTER in joined))
+        and not any(map(gt, map(len, cleaned), _LIMITS))
+    ):
+        problems: list[Problem] = []
+    else:
+        problems = _cell_problems(user)
+    email = user["email"]
+    # The address is checked last, and only when it passed the checks above.
+    if email and not any(problem.column == "email" for problem in problems):
+        user["email"], problem = _email_problem(email, smtputf8)
+        if problem:
+            problems.append(problem)
+    language = language_code(user["language"])
+    if language is None:
+        if not any(problem.column == "language" for problem in problems):
+            problems.append(_language_problem(user["language"]))
+    else:
+        user["language"] = language
+    levels = _levels(clean(values.get("levels", "")), known_levels, problems)
     if row.extra_cells:
         problems.append(
             Problem(

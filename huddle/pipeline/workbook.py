@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 
@@ -92,11 +93,7 @@ def cell_text(value, number_format: str = "General") -> str:
     if isinstance(value, int | float):
         if isinstance(value, float) and not value.is_integer():
             return repr(value)
-        text = str(int(value))
-        # A format of zeros ("0000000000") shows leading zeros, as for phone numbers.
-        if number_format and set(number_format) == {"0"} and len(number_format) > len(text):
-            text = text.zfill(len(number_format))
-        return text
+        return _whole_number(int(value), number_format)
     if isinstance(value, datetime.datetime):
         if value.time() == datetime.time(0):
             return value.date().isoformat()
@@ -104,6 +101,70 @@ def cell_text(value, number_format: str = "General") -> str:
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     return str(value)
+
+
+# A number format that only pads a whole number and puts text around it, as used for phone
+# numbers: "0000000000", "0#########", "+0", "\\+00", "\"+31 \"0". Its parts: literal text
+# (quoted, escaped with a backslash, or one of "+-() "), then digit places, then text.
+_LITERAL = r'(?:"[^"]*"|\\.|[+\-() ])*'
+_PADDING_FORMAT = re.compile(rf"({_LITERAL})([0#]+)({_LITERAL})")
+_QUOTED_OR_ESCAPED = re.compile(r'"([^"]*)"|\\(.)')
+
+
+def _whole_number(number: int, number_format: str) -> str:
+    """A whole number as Excel shows it in a padding format (the leading zero and the "+" of
+    a phone number), else its digits."""
+    text = str(number)
+    section = (number_format or "").split(";")[0]  # the format for positive numbers
+    match = _PADDING_FORMAT.fullmatch(section) if number >= 0 else None
+    if match is None:
+        return text
+    before, places, after = match.groups()
+    # Digits fill the places from the right; every place from the leftmost "0" on shows one.
+    text = text.zfill(len(places) - places.index("0") if "0" in places else 0)
+    return _literal(before) + text + _literal(after)
+
+
+def _literal(part: str) -> str:
+    return _QUOTED_OR_ESCAPED.sub(lambda m: m.group(1) or m.group(2) or "", part)
+
+
+# A formula cell without a value: "<f>…</f></c>" or "<f …/></c>". Writers that cannot
+# calculate (xlsxwriter, openpyxl) either leave the value out or write 0 and set
+# fullCalcOnLoad="1" in workbook.xml, asking Excel to calculate when it opens the file (see
+# ECMA-376 Part 1, §18.2.2 calcPr, and §18.3.1.40 f). Either way, there is nothing to read.
+_NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*</c>")
+_DEFAULT_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v>0?</v>|<v/>)?\s*</c>")
+_CHUNK = 1 << 20
+
+
+def _uncalculated_formulas(data: bytes, sheet_path: str) -> bool:
+    """Whether the sheet has formula cells whose value was never calculated."""
+    with _unreadable_when_damaged():
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        recalculate = b'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml")
+        pattern = _DEFAULT_VALUE if recalculate else _NO_VALUE
+        with archive.open(sheet_path.lstrip("/")) as sheet:
+            tail = b""
+            while chunk := sheet.read(_CHUNK):
+                if pattern.search(tail + chunk):
+                    return True
+                tail = chunk[-256:]  # a cell cut in two by the chunks
+    return False
+
+
+def _formulas_problem() -> FileProblem:
+    return FileProblem(
+        "formulas_not_calculated",
+        _(
+            "The formulas in this workbook were never calculated, so their cells hold no "
+            "values (an address made by a formula would read as 0 or as empty)."
+        ),
+        _(
+            "Open the file in Excel, LibreOffice or Numbers and save it (that calculates the "
+            "formulas), or save it as CSV, and upload it again."
+        ),
+    )
 
 
 def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str, list[str]]:
@@ -114,6 +175,10 @@ def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str,
     if not names:
         raise FileProblem("empty", _("The workbook has no sheets."), _("Fill in the template."))
     name = sheet if sheet in names else names[0]
+    path = getattr(workbook[name], "_worksheet_path", "")
+    if path and _uncalculated_formulas(data, path):
+        workbook.close()
+        raise _formulas_problem()
 
     def records() -> Iterator[tuple[int, list[str]]]:
         try:

@@ -112,8 +112,12 @@ def test_text_report_says_how_the_file_was_read(app, app_ctx, tmp_path):
     assert "1 rows: 1 new" in result.output
 
 
-def test_a_broken_line_in_a_dry_run_is_a_rejection_not_a_crash(app, app_ctx, tmp_path):
+def test_a_broken_line_is_a_rejection_not_a_crash_with_or_without_dry_run(app, app_ctx, tmp_path):
     data = b'email;first_name;last_name\r\na@x.nl;A;B\r\nb@x.nl;"' + b"x" * 70_000
-    result = _invoke(app, tmp_path, data, "--dry-run", "--json")
-    assert result.exit_code == 1
-    assert json.loads(result.output)["file_error"].startswith("Line 3 is far too long")
+    said = 'A quote (") opened on line 3 is never closed'
+    for dry_run in (["--dry-run"], []):
+        result = _invoke(app, tmp_path, data, *dry_run, "--json")
+        assert result.exit_code == 1, result.output
+        report = json.loads(result.output)  # the same JSON, no traceback
+        assert report["status"] == "rejected" and report["file_error"].startswith(said)
+    assert db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin)) == 0

@@ -114,16 +114,21 @@ def test_an_excel_workbook_is_read_as_the_admin_saw_it():
     assert (rows[1].values["phone"], rows[1].values["organisation"]) == ("1.5", "TRUE")
 
 
-def test_a_workbook_with_several_sheets_reads_the_first_or_the_chosen_one():
+def test_a_workbook_reads_the_first_sheet_with_users_or_the_chosen_one():
     data = _workbook(
         ("Uitleg", [["Read me"], ["email;first_name;last_name"]]),
         ("Leden", [["email", "first_name", "last_name"], ["a@x.nl", "A", "B"]]),
+        ("Oud", [["email", "first_name", "last_name"], ["old@x.nl", "O", "D"]]),
     )
-    with pytest.raises(FileProblem):
-        open_table(data)  # the first sheet has no titles
-    table = open_table(data, ReadOptions(sheet="Leden"))
-    assert table.sheets == ["Uitleg", "Leden"] and table.sheet == "Leden"
+    # The first sheet holds instructions: the first sheet with users is read, and named.
+    table = open_table(data)
+    assert table.sheets == ["Uitleg", "Leden", "Oud"] and table.sheet == "Leden"
+    assert table.described() == "Excel workbook, sheet “Leden”"
     assert [row.values["email"] for row in table.rows()] == ["a@x.nl"]
+    table = open_table(data, ReadOptions(sheet="Oud"))
+    assert [row.values["email"] for row in table.rows()] == ["old@x.nl"]
+    with pytest.raises(FileProblem):
+        open_table(data, ReadOptions(sheet="Uitleg"))  # chosen, it is read, and refused
 
 
 def test_leading_zeros_of_a_zero_format_are_kept():

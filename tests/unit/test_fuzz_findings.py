@@ -37,9 +37,8 @@ def test_a_long_line_in_a_file_that_is_not_utf8_is_read_in_linear_time():
     # Found: the encoding sample looked for "a line with a non-ASCII byte" with a pattern
     # that backtracked over every long ASCII line: 100 KB took minutes.
     data = b"email;first_name;last_name\r\na@x.nl;" + b"x" * 400_000 + b";B\r\nz@x.nl;Zo\xeb;C\r\n"
-    with answers_within(5), pytest.raises(FileProblem) as refused:
-        _read(data)
-    assert refused.value.code == "line_too_long"
+    with answers_within(5):
+        assert len(_read(data)[0]["first_name"]) == 400_000  # refused on its row, later
     # The sample still finds the accented line after the long one.
     short = b"email;first_name;last_name\r\na@x.nl;" + b"x" * 2000 + b";B\r\nz@x.nl;Zo\xeb;C\r\n"
     with answers_within(5):

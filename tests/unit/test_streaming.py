@@ -52,7 +52,7 @@ def test_a_file_problem_in_the_helper_reaches_the_caller(monkeypatch):
     with pytest.raises(FileProblem) as problem:
         _check(broken, {}, helper=True, monkeypatch=monkeypatch)
     # 50 users and one blank row after the header: the broken record starts on line 53.
-    assert problem.value.code == "line_too_long" and problem.value.line == 53
+    assert problem.value.code == "quote_not_closed" and problem.value.line == 53
 
 
 def test_stopping_early_stops_the_helper(monkeypatch):
