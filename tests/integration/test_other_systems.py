@@ -1,0 +1,229 @@
+"""Files as other systems and spreadsheet writers make them, uploaded in the wizard and
+imported: the preview says how they were read, and the stored users are what the file means.
+
+Each file is built the way its writer makes it, after that system's published description
+(cited at each test); the workbooks are written by xlsxwriter, as a script or another
+system's export would write them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import xlsxwriter
+from sqlalchemy import select
+
+from huddle.extensions import db
+from huddle.imports.applying import apply_import
+from huddle.models import ImportRow, ImportRun, User
+
+from ..helpers import upload
+
+
+def _run(public_id: str) -> ImportRun:
+    db.session.expire_all()
+    return db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
+
+
+def _imported(public_id: str) -> dict[str, User]:
+    """Apply the import (as its job does) and return the stored users by address."""
+    run = apply_import(_run(public_id))
+    assert run.status == "done", run.error
+    users = db.session.scalars(select(User).where(~User.is_admin))
+    return {user.email: user for user in users}
+
+
+def _problems(public_id: str) -> dict[int, list]:
+    rows = db.session.scalars(
+        select(ImportRow).where(
+            ImportRow.import_id == _run(public_id).id, ImportRow.problems != "[]"
+        )
+    )
+    return {row.line: row.problems for row in rows}
+
+
+def _xlsx(write) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out)
+    write(book)
+    book.close()
+    return out.getvalue()
+
+
+def test_an_entra_bulk_create_file_with_its_version_line(admin_client, app_ctx):
+    # Microsoft Entra ID, "Bulk create users": the downloaded template starts with the line
+    # "version:v1.0", which the upload needs; the titles carry the attribute in brackets and
+    # "Required" (learn.microsoft.com/en-us/entra/identity/users/users-bulk-add).
+    titles = (
+        "Name [displayName] Required,User name [userPrincipalName] Required,"
+        "Initial password [passwordProfile] Required,Block sign in (Yes/No) [accountEnabled] "
+        "Required,First name [givenName],Last name [surname],Job title [jobTitle],"
+        "Department [department],Usage location [usageLocation],Office phone [telephoneNumber],"
+        "Mobile phone [mobile]"
+    )
+    data = (
+        "version:v1.0\r\n"
+        f"{titles}\r\n"
+        "Chris Green,chris@contoso.nl,Pa55w.rd,No,Chris,Green,Trainer,Sales,NL,,+31612345678\r\n"
+        "Sara Berg,sara@contoso.nl,Pa55w.rd,No,Sara,Berg,Coach,Sales,NL,020 123 4567,\r\n"
+    ).encode()
+    page, public_id = upload(admin_client, data, filename="UserCreateTemplate.csv")
+    html = page.get_data(as_text=True)
+    assert "read as: comma-separated, UTF-8, titles on line 2, 2 rows." in html
+    # Office phone and mobile phone are both the phone: per row the first that is filled.
+    assert "Columns “Office phone [telephoneNumber]”, “Mobile phone [mobile]” are all" in html
+
+    users = _imported(public_id)
+    chris, sara = users["chris@contoso.nl"], users["sara@contoso.nl"]
+    assert (chris.first_name, chris.last_name, chris.job_title) == ("Chris", "Green", "Trainer")
+    assert (chris.phone, sara.phone) == ("+31612345678", "020 123 4567")
+
+
+def test_a_google_workspace_upload_file_with_required_marks(admin_client, app_ctx):
+    # Google Workspace, "Add or update multiple users from a CSV file": titles such as
+    # "First Name [Required]" and "Email Address [Required]" (support.google.com/a/answer/40057).
+    data = (
+        b"First Name [Required],Last Name [Required],Email Address [Required],"
+        b"Password [Required],Org Unit Path [Required],Mobile Phone,Employee Title,Department\r\n"
+        b"Anna,de Vries,anna@school.nl,Geheim123!,/,0612345678,Docent,Wiskunde\r\n"
+    )
+    page, public_id = upload(admin_client, data, filename="users.csv")
+    assert "1</span> new users" in page.get_data(as_text=True)
+    anna = _imported(public_id)["anna@school.nl"]
+    assert (anna.first_name, anna.last_name) == ("Anna", "de Vries")
+    assert (anna.phone, anna.job_title) == ("0612345678", "Docent")
+
+
+def test_a_moodle_upload_file_keeps_phone_organisation_and_language(admin_client, app_ctx):
+    # Moodle, "Upload users": username, firstname, lastname, email, and optional fields such
+    # as phone1, institution and lang (docs.moodle.org/en/Upload_users).
+    data = (
+        b"username,firstname,lastname,email,phone1,institution,lang\r\n"
+        b"jjansen,Jan,Jansen,jan@club.nl,0201234567,Sportclub Zuid,nl\r\n"
+        b"pbrown,Pat,Brown,pat@club.nl,,Sportclub Zuid,en_us\r\n"
+    )
+    page, public_id = upload(admin_client, data, filename="moodle.csv")
+    html = page.get_data(as_text=True)
+    assert "Ignored columns (not in the template): username." in html
+    users = _imported(public_id)
+    jan, pat = users["jan@club.nl"], users["pat@club.nl"]
+    assert (jan.phone, jan.organisation, jan.language) == ("0201234567", "Sportclub Zuid", "nl")
+    assert pat.language == "en"
+
+
+def test_okta_locales_become_the_languages_mails_are_written_in(admin_client, app_ctx):
+    # Okta, "Import users from a CSV file": login, firstName, lastName, email, mobilePhone,
+    # organization, locale ("nl_NL", "en_US") (help.okta.com, "Import users with a CSV file").
+    data = (
+        b"login,firstName,lastName,email,mobilePhone,organization,locale\r\n"
+        b"eva@x.nl,Eva,Smit,eva@x.nl,+31 6 1234 5678,Acme,nl_NL\r\n"
+        b"tom@x.nl,Tom,Hill,tom@x.nl,,Acme,en-US\r\n"
+        b"ida@x.nl,Ida,Berg,ida@x.nl,,Acme,Nederlands\r\n"
+        b"max@x.nl,Max,Weber,max@x.nl,,Acme,de_DE\r\n"
+    )
+    page, public_id = upload(admin_client, data, filename="okta.csv")
+    problems = _problems(public_id)
+    assert list(problems) == [5]  # German: no mails in it, said on its cell
+    [[column, message]] = problems[5]
+    assert column == "language" and "“de_DE” is not a language the mails are written in" in message
+    users = _imported(public_id)
+    assert {email: user.language for email, user in users.items()} == {
+        "eva@x.nl": "nl",
+        "tom@x.nl": "en",
+        "ida@x.nl": "nl",
+    }
+    assert users["eva@x.nl"].organisation == "Acme"
+
+
+def test_a_title_line_and_an_empty_line_above_the_titles(admin_client, app_ctx):
+    data = (
+        b"Ledenlijst Sportclub Zuid, november 2026;;\r\n"
+        b";;\r\n"
+        b"E-mailadres;Voornaam;Achternaam\r\n"
+        b"jan@x.nl;Jan;Jansen\r\n"
+    )
+    page, public_id = upload(admin_client, data, filename="leden.csv")
+    html = page.get_data(as_text=True)
+    assert "titles on line 3, 1 row" in html
+
+    # The admin may say the titles are on another line: that line is read as the titles.
+    response = admin_client.post(
+        f"/imports/{public_id}/read-as", data={"csrf_token": admin_client.csrf, "header_line": "1"}
+    )
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "leden.csv cannot be imported yet" in html  # "Ledenlijst …" holds no known titles
+    assert 'name="header_line" type="number"' in html and 'value="1"' in html
+    response = admin_client.post(
+        f"/imports/{public_id}/read-as", data={"csrf_token": admin_client.csrf, "header_line": ""}
+    )
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "titles on line 3, 1 row" in html
+    assert _imported(public_id)["jan@x.nl"].last_name == "Jansen"
+
+
+def test_a_workbook_with_a_merged_group_row_and_padded_phone_numbers(admin_client, app_ctx):
+    # A colleague's workbook: a merged group row above the titles, phone numbers typed as
+    # numbers and shown with a leading 0 ("0#########") or a "+" ("+0") by their format
+    # (ECMA-376 Part 1, §18.8.31 numFmts; the format codes Excel shows under "Custom").
+    def write(book):
+        sheet = book.add_worksheet("Leden")
+        group = book.add_format({"bold": True, "align": "center"})
+        sheet.merge_range("A1:B1", "Contact", group)
+        sheet.merge_range("C1:E1", "Naam", group)
+        sheet.write_row("A2", ["E-mail", "Mobiel", "Voornaam", "Tussenvoegsel", "Achternaam"])
+        zero = book.add_format({"num_format": "0#########"})
+        plus = book.add_format({"num_format": "+0"})
+        sheet.write_row("A3", ["anna@x.nl"])
+        sheet.write_number("B3", 612345678, zero)
+        sheet.write_row("C3", ["Anna", "van der", "Berg"])
+        sheet.write_row("A4", ["bram@x.nl"])
+        sheet.write_number("B4", 31612345678, plus)
+        sheet.write_row("C4", ["Bram", "", "Smit"])
+
+    page, public_id = upload(admin_client, _xlsx(write), filename="leden.xlsx")
+    html = page.get_data(as_text=True)
+    assert "sheet “Leden”, titles on line 2, 2 rows" in html
+    users = _imported(public_id)
+    assert (users["anna@x.nl"].phone, users["bram@x.nl"].phone) == ("0612345678", "+31612345678")
+    assert users["anna@x.nl"].infix == "van der"
+
+
+def test_a_workbook_whose_formulas_were_never_calculated(admin_client, app_ctx):
+    # xlsxwriter writes formulas with the value 0 and asks Excel to calculate them when it
+    # opens the file (xlsxwriter.readthedocs.io, "Working with Formulas").
+    def write(book):
+        sheet = book.add_worksheet()
+        sheet.write_row("A1", ["email", "first_name", "last_name"])
+        for row in range(2, 22):
+            sheet.write_formula(f"A{row}", f'=LOWER(B{row}&"@X.NL")')
+            sheet.write_row(f"B{row}", [f"User{row}", "Test"])
+
+    page, public_id = upload(admin_client, _xlsx(write), filename="formules.xlsx")
+    html = page.get_data(as_text=True)
+    assert "The formulas in this workbook were never calculated" in html
+    assert "is not a valid e-mail address" not in html  # one message, not twenty
+    assert _run(public_id).status == "rejected"
+
+
+def test_letters_a_single_byte_writer_could_not_store_are_flagged(admin_client, app_ctx):
+    # Windows-1252 has no "ś": a program saving in it writes "?" instead.
+    data = "email;first_name;last_name\r\nanna@x.pl;Anna;Wi?niewska\r\nbo@x.nl;Bo;Ek\r\n"
+    page, public_id = upload(admin_client, data.encode("cp1252"), filename="export.csv")
+    problems = _problems(public_id)
+    [[column, message]] = problems[2]
+    assert column == "last_name"
+    assert "“Wi?niewska” has a “?” where a letter should be" in message
+    assert list(problems) == [2]
+
+    data = "email;first_name;last_name\r\nzoe@x.nl;Zo\ufffd;Celik\r\n"
+    page, public_id = upload(admin_client, data.encode(), filename="kapot.csv")
+    [[column, message]] = _problems(public_id)[2]
+    assert column == "first_name" and "a letter that was lost" in message
+
+
+def test_a_json_export_is_told_it_is_not_a_table(admin_client, app_ctx):
+    data = json.dumps([{"email": "a@x.nl", "name": "A"}]).encode()
+    page, public_id = upload(admin_client, data, filename="users.json")
+    assert "This is a JSON file" in page.get_data(as_text=True)
+    assert _run(public_id).status == "rejected"
