@@ -29,8 +29,9 @@ from ..imports.drafts import create_import
 from ..imports.preview import build_preview
 from ..levels.service import find_level
 from ..models import ImportRow, ImportRun, ImportStatus, Level
+from ..pipeline.columns import FULL_NAME
 from ..pipeline.problems import FileProblem
-from ..pipeline.reading import open_table
+from ..pipeline.reading import ReadOptions, open_table
 
 users_cli = AppGroup("users", help="Import and export users.")
 
@@ -49,8 +50,33 @@ users_cli = AppGroup("users", help="Import and export users.")
     "get it too. Without it: Dutch when the file's column titles are Dutch, else English, "
     "and new users are stored as the file has them.",
 )
-def users_import(path, levels, notify_new, notify_existing, dry_run, as_json, mail_language):
-    """Import users from a ;-separated CSV file (the template's columns)."""
+@click.option(
+    "--split-name",
+    "split_name",
+    metavar="COLUMN",
+    help="Split the whole names in the column titled COLUMN into first name, infix and last "
+    "name (“Jan van der Berg” → Jan | van der | Berg).",
+)
+@click.option("--sheet", help="The sheet of a workbook to read (else the first with users).")
+@click.option(
+    "--header-line",
+    type=click.IntRange(1, 1_000_000),
+    help="The line the column titles are on (else found: the line above the first address).",
+)
+def users_import(
+    path,
+    levels,
+    notify_new,
+    notify_existing,
+    dry_run,
+    as_json,
+    mail_language,
+    split_name,
+    sheet,
+    header_line,
+):
+    """Import users from a CSV file or an Excel workbook (the template's columns, or titles
+    as other systems write them)."""
     chosen = [_level_or_usage_error(name, "Create it with `levels add`.") for name in levels]
     with open(path, "rb") as handle:
         data = handle.read()
@@ -64,6 +90,10 @@ def users_import(path, levels, notify_new, notify_existing, dry_run, as_json, ma
         notify_existing=notify_existing,
         mail_language=mail_language or "",
     )
+    chosen_reading = {"sheet": sheet, "header_line": header_line}
+    if split_name:
+        chosen_reading["aliases"] = {split_name: FULL_NAME}
+    run.read_options = ReadOptions.from_dict(chosen_reading).to_dict()
     try:
         if dry_run:
             report = preview_report(run)
@@ -148,7 +178,7 @@ def import_report(run: ImportRun, progress=None) -> Report:
     """Apply the import here, as the import job would, queue its mails, and report."""
     db.session.commit()
     try:
-        read_as = open_table(run.file_data).described()
+        read_as = open_table(run.file_data, ReadOptions.from_dict(run.read_options)).described()
     except FileProblem as problem:
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)

@@ -16,7 +16,7 @@ from .. import queue
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import ColumnAlias, ImportFile, ImportRun, ImportStatus, Level, User
-from ..pipeline.columns import LABELS
+from ..pipeline.columns import FULL_NAME, LABELS
 from ..pipeline.reading import ReadOptions
 from .lookups import column_aliases
 from .preview import build_preview
@@ -121,13 +121,30 @@ def map_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> dict[str
             used[title] = column
     if problems:
         return problems
+    _remember(run, admin, used)
+    build_preview(run)
+    db.session.commit()
+    return {}
+
+
+def split_names(run: ImportRun, admin: User, title: str) -> bool:
+    """The admin chose to split the whole names in column ``title`` into first name, infix
+    and last name: remembered like any column mapping, and the file checked again. False
+    when the file has no such column."""
+    if title not in dict(run.reading.get("columns", [])):
+        return False
+    _remember(run, admin, {title: FULL_NAME})
+    build_preview(run)
+    db.session.commit()
+    return True
+
+
+def _remember(run: ImportRun, admin: User, used: dict[str, str]) -> None:
+    """Column titles and what they stand for, for this import and the admin's next ones."""
     aliases = {**run.read_options.get("aliases", {}), **used}
     run.read_options = {**run.read_options, "aliases": aliases}
     for title, column in used.items():
         db.session.merge(ColumnAlias(admin_id=admin.id, title=title[:200], column=column))
-    build_preview(run)
-    db.session.commit()
-    return {}
 
 
 def _mapping_problem(column: str, title: str, samples: dict, used: dict[str, str]) -> str:

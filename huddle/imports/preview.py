@@ -72,7 +72,9 @@ def build_preview(run: ImportRun) -> None:
         run.file_error = str(problem)
         run.reading = read_choices(run.file_data)
         if problem.missing:
-            run.reading.update(missing=problem.missing, columns=problem.columns)
+            run.reading.update(
+                missing=problem.missing, columns=problem.columns, split=problem.split
+            )
         recount(run)
         return
     run.status = ImportStatus.DRAFT

@@ -176,7 +176,12 @@ def read_as(run: ImportRun):
 @bp.post("/<public_id>/columns")
 @draft_step
 def map_columns(run: ImportRun):
-    """The mapping step: which of the file's columns hold the required ones."""
+    """The mapping step: which of the file's columns hold the required ones (or: split the
+    column of whole names)."""
+    if "split_name" in request.form:
+        if not drafts.split_names(run, current_user, request.form["split_name"]):
+            abort(400)
+        return _go(url_for(".preview", public_id=run.public_id))
     chosen = {column: request.form.get(f"map-{column}", "") for column in REQUIRED_COLUMNS}
     problems = drafts.map_columns(run, current_user, chosen)
     if problems:

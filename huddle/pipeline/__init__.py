@@ -3,7 +3,9 @@
 
     columns.py     the template's columns, their limits, and the titles they are known by
     encodings.py   which encoding a text file is in (UTF-8, UTF-16, Windows-1252, Mac Roman)
-    reading.py     bytes → text → rows, separator and header detected (the admin may overrule)
+    reading.py     bytes → text → rows: separator, title line, sheet and columns found (the
+                   admin may overrule each)
+    names.py       a full name split into first name, infix and last name
     workbook.py    an Excel workbook's sheets and rows, as the text the admin saw
     problems.py    what is wrong with a whole file, or with one cell
     validating.py  one row → a normalised user and its problems

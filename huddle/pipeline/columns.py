@@ -202,6 +202,19 @@ _BRACKETED = re.compile(r"[\[(<{][^\])>}]*[\])>}]")
 _MARKERS = re.compile(r"\b(required|verplicht|optional|optioneel)\b", re.IGNORECASE)
 
 
+# Not a template column: a column holding whole names, split into first name, infix and last
+# name (names.py) when the admin chooses to. Titles that hold whole names, so the wizard can
+# offer the split: Slack's "fullname", Canvas's "full_name", Entra's "Name [displayName]",
+# WordPress's "display_name".
+FULL_NAME = "full_name"
+# fmt: off
+FULL_NAME_TITLES = (
+    "name", "full name", "fullname", "display name", "displayname", "naam", "volledige naam",
+    "sortable name", "contact name", "member name", "user's name",
+)
+# fmt: on
+
+
 def title_key(title: str) -> str:
     """A column title as we compare it: letters and digits only, lower case, without its
     bracketed notes and "required" markers (the bare title when nothing else is left)."""
@@ -223,6 +236,16 @@ COLUMN_BY_TITLE = {
     for titles in TEMPLATE_TITLES.values()
     for column, title in zip(TEMPLATE_COLUMNS, titles, strict=True)
 } | {title_key(alias): column for column, aliases in TITLE_ALIASES.items() for alias in aliases}
+
+
+FULL_NAME_KEYS = frozenset(title_key(title) for title in FULL_NAME_TITLES)
+
+
+def holds_full_names(title: str) -> bool:
+    """Whether a title says its column holds whole names ("Name [displayName]", "fullname")."""
+    return title_key(title) in FULL_NAME_KEYS or any(
+        key in FULL_NAME_KEYS for key in bracketed_keys(title)
+    )
 
 
 def column_for_title(title: str, by_title: dict[str, str] = COLUMN_BY_TITLE) -> str | None:

@@ -19,6 +19,8 @@ class FileProblem(Exception):
         # With "missing_columns": which are missing, and the file's (title, first values).
         self.missing: list[str] = []
         self.columns: list[tuple[str, list[str]]] = []
+        # A column of whole names that could be split: {"title", "examples"} (or {}).
+        self.split: dict = {}
 
     def __str__(self) -> str:
         return f"{self.message} {self.fix}"

@@ -23,15 +23,18 @@ from dataclasses import asdict, dataclass, field
 from .columns import (
     COLUMN_BY_TITLE,
     DELIMITER,
+    FULL_NAME,
     LABELS,
     REQUIRED_COLUMNS,
     TEMPLATE_COLUMNS,
     column_for_title,
+    holds_full_names,
     title_key,
     title_language,
 )
 from .encodings import detect_encoding
 from .messages import N_, _, ngettext
+from .names import split_name
 from .problems import FileProblem
 from .workbook import sheet_names, sheet_records
 
@@ -81,7 +84,7 @@ class ReadOptions:
             delimiter=values.get("delimiter") if values.get("delimiter") in SEPARATORS else None,
             sheet=values.get("sheet") or None,
             header_line=_line_number(values.get("header_line")),
-            aliases={t: c for t, c in aliases.items() if c in TEMPLATE_COLUMNS},
+            aliases={t: c for t, c in aliases.items() if c in TEMPLATE_COLUMNS or c == FULL_NAME},
         )
 
     def to_dict(self) -> dict:
@@ -177,7 +180,8 @@ class CsvTable:
     def _source_rows(self) -> Iterator[SourceRow]:
         width = len(self.columns)
         mapped = [(i, name) for i, name in enumerate(self.columns) if name]
-        every_column_mapped = len(mapped) == width and not self.merged
+        splitting = FULL_NAME in self.columns
+        every_column_mapped = len(mapped) == width and not self.merged and not splitting
         columns = self.columns
         merged = self.merged
         for line, cells in self._records:
@@ -188,17 +192,28 @@ class CsvTable:
             if every_column_mapped:
                 # The usual file: zip pairs titles and cells (a short row just has fewer).
                 values = dict(zip(columns, cells))  # noqa: B905
-            elif not merged:
+            elif not (merged or splitting):
                 values = {name: cells[i] for i, name in mapped if i < len(cells)}
             else:
                 values = {}
                 for i, name in mapped:
                     if i < len(cells) and not values.get(name, "").strip():
                         values[name] = cells[i]
+            if splitting:
+                _split_full_name(values)
             if len(cells) > width:
                 yield SourceRow(line, values, sum(1 for cell in cells[width:] if cell.strip()))
             else:
                 yield SourceRow(line, values)
+
+
+def _split_full_name(values: dict[str, str]) -> None:
+    """The full name split into the name columns the row has no value for (a file may have
+    both: a first-name column wins over the split)."""
+    parts = split_name(values.pop(FULL_NAME, ""))
+    for name, part in zip(("first_name", "infix", "last_name"), parts, strict=True):
+        if part and not values.get(name, "").strip():
+            values[name] = part
 
 
 def _check_readable(data: bytes) -> None:
@@ -438,11 +453,15 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
             table.email_found_by_content = title or _("column %(number)s", number=found + 1)
             if title in ignored:
                 ignored.remove(title)
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    present = set(columns) | ({"first_name", "last_name"} if FULL_NAME in columns else set())
+    missing = [name for name in REQUIRED_COLUMNS if name not in present]
     if missing:
         problem = _missing_columns(missing, ignored, header)
-        # For the mapping step: the file's titles, each with its first values.
+        # For the mapping step: the file's titles, each with its first values, and a column
+        # of whole names that could be split.
         problem.columns = _column_samples(header, iter(sample))
+        if {"first_name", "last_name"} & set(missing):
+            problem.split = _split_offer(header, columns, sample)
         raise problem
     table.columns, table.ignored_columns, table.merged = columns, ignored, merged
     table._records = records
@@ -456,6 +475,18 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
             _("Add one user per line below the titles."),
         )
     return table
+
+
+def _split_offer(header: list[str], columns, sample) -> dict:
+    """A column of whole names the admin may have split: its title and a few of its names as
+    they would be split ({} when the file has none)."""
+    for index, title in enumerate(header):
+        mapped = columns[index] if index < len(columns) else None
+        if mapped is None and title.strip() and holds_full_names(title):
+            names = [cells[index].strip() for _line, cells in sample if index < len(cells)]
+            examples = [[name, *split_name(name)] for name in names if name][:3]
+            return {"title": title.strip(), "examples": examples}
+    return {}
 
 
 def _titles_with(aliases: dict[str, str] | None) -> dict[str, str]:

@@ -121,3 +121,22 @@ def test_a_broken_line_is_a_rejection_not_a_crash_with_or_without_dry_run(app, a
         report = json.loads(result.output)  # the same JSON, no traceback
         assert report["status"] == "rejected" and report["file_error"].startswith(said)
     assert db.session.scalar(select(func.count()).select_from(User).where(~User.is_admin)) == 0
+
+
+def test_split_name_header_line_and_sheet_on_the_command_line(app, app_ctx, tmp_path):
+    # A member list with whole names, two lines of notes above the titles.
+    data = (
+        b"Leden export\r\nnovember 2026\r\n"
+        b"Naam;E-mail\r\nJan van der Berg;jan@x.nl\r\nKees ten Cate;kees@x.nl\r\n"
+    )
+    refused = _invoke(app, tmp_path, data, "--dry-run", "--json")
+    assert refused.exit_code == 1 and "first_name" in json.loads(refused.output)["file_error"]
+    result = _invoke(app, tmp_path, data, "--split-name", "Naam", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["summary"]["new"] == 2
+    jan = db.session.scalar(select(User).where(User.email == "jan@x.nl"))
+    assert (jan.first_name, jan.infix, jan.last_name) == ("Jan", "van der", "Berg")
+
+    # The titles on a line the command is told: line 1 then holds no titles we know.
+    told = _invoke(app, tmp_path, data, "--split-name", "Naam", "--header-line", "1", "--json")
+    assert told.exit_code == 1 and json.loads(told.output)["status"] == "rejected"

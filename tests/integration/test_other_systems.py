@@ -227,3 +227,41 @@ def test_a_json_export_is_told_it_is_not_a_table(admin_client, app_ctx):
     page, public_id = upload(admin_client, data, filename="users.json")
     assert "This is a JSON file" in page.get_data(as_text=True)
     assert _run(public_id).status == "rejected"
+
+
+# Slack, "Download a list of members in your workspace": one column of whole names
+# ("fullname") and a display name; no first or last name (slack.com/help/articles/4405848563603).
+SLACK_MEMBERS = (
+    b"username,email,status,billing-active,has-2fa,has-sso,userid,fullname,displayname\r\n"
+    b"jan,jan@x.nl,Member,1,0,0,U01,Jan van der Berg,jan\r\n"
+    b"kees,kees@x.nl,Member,1,0,0,U02,Kees ten Cate,kees\r\n"
+    b"anna,anna@x.nl,Member,1,0,0,U03,Anna Maria Smit,anna\r\n"
+)
+
+
+def test_a_column_of_whole_names_is_split_when_the_admin_chooses_so(admin_client, app_ctx):
+    page, public_id = upload(admin_client, SLACK_MEMBERS, filename="slack-members.csv")
+    html = page.get_data(as_text=True)
+    assert "cannot be imported yet" in html
+    # The split is offered, and shown before it is used.
+    assert "Split the names in “fullname”?" in html
+    assert "<tr><td>Jan van der Berg</td><td>Jan</td><td>van der</td><td>Berg</td></tr>" in html
+    response = admin_client.post(
+        f"/imports/{public_id}/columns",
+        data={"csrf_token": admin_client.csrf, "split_name": "fullname"},
+    )
+    assert response.status_code == 302
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "3</span> new users" in html
+    users = _imported(public_id)
+    assert {
+        email: (user.first_name, user.infix, user.last_name) for email, user in users.items()
+    } == {
+        "jan@x.nl": ("Jan", "van der", "Berg"),
+        "kees@x.nl": ("Kees", "ten", "Cate"),
+        "anna@x.nl": ("Anna Maria", "", "Smit"),
+    }
+
+    # Remembered like any mapping: the admin's next file of this kind needs no question.
+    page, _second = upload(admin_client, SLACK_MEMBERS, filename="slack-members-2.csv")
+    assert '<span class="count">3</span> already up to date' in page.get_data(as_text=True)
