@@ -17,7 +17,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import ColumnAlias, ImportFile, ImportRun, ImportStatus, Level, User
 from ..pipeline.columns import FULL_NAME, LABELS
-from ..pipeline.reading import ReadOptions
+from ..pipeline.reading import MAPPABLE, ReadOptions
 from .lookups import column_aliases
 from .preview import build_preview
 
@@ -134,6 +134,21 @@ def split_names(run: ImportRun, admin: User, title: str) -> bool:
     if title not in dict(run.reading.get("columns", [])):
         return False
     _remember(run, admin, {title: FULL_NAME})
+    build_preview(run)
+    db.session.commit()
+    return True
+
+
+def use_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> bool:
+    """The admin's choice for columns not used (or used twice): ``chosen`` maps such a
+    column's title to a template column, ``FULL_NAME`` or ``IGNORE``. Remembered like any
+    mapping, and the file checked again. False when a title or a choice is not one offered."""
+    offered = set(run.ignored_columns or ()) | {
+        title for titles in (run.reading.get("merged") or {}).values() for title in titles
+    }
+    if not chosen or not set(chosen) <= offered or not set(chosen.values()) <= MAPPABLE:
+        return False
+    _remember(run, admin, chosen)
     build_preview(run)
     db.session.commit()
     return True

@@ -24,8 +24,16 @@ from ..extensions import db
 from ..i18n import LANGUAGES, in_language, language_of
 from ..levels.service import levels_with_counts
 from ..models import ImportRun, ImportStatus
-from ..pipeline.columns import LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, TEMPLATE_TITLES
+from ..pipeline.columns import (
+    FULL_NAME,
+    IGNORE,
+    LABELS,
+    REQUIRED_COLUMNS,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_TITLES,
+)
 from ..pipeline.encodings import ENCODINGS
+from ..pipeline.messages import N_
 from ..pipeline.reading import SEPARATORS, ReadOptions
 from ..pipeline.writing import MEDIA_TYPES, template_csv
 from ..pipeline.xlsx import write_xlsx
@@ -198,6 +206,28 @@ def map_columns(run: ImportRun):
     return _go(url_for(".preview", public_id=run.public_id))
 
 
+# What a column may be used as, in the form for the columns not used: (value, label).
+COLUMN_USES = (
+    (IGNORE, N_("Leave it out")),
+    *((column, LABELS[column]) for column in TEMPLATE_COLUMNS),
+    (FULL_NAME, N_("Whole names: split into first name, infix and last name")),
+)
+
+
+@bp.post("/<public_id>/columns/use")
+@draft_step
+def use_columns(run: ImportRun):
+    """What the admin says of the columns we did not use, or used twice."""
+    chosen = {
+        request.form[key]: request.form.get(f"use-{key.removeprefix('title-')}", "")
+        for key in request.form
+        if key.startswith("title-")
+    }
+    if not drafts.use_columns(run, current_user, chosen):
+        abort(400)
+    return _go(url_for(".preview", public_id=run.public_id))
+
+
 def _preview(run: ImportRun) -> dict:
     tab = request.args.get("tab", "all")
     tab = tab if tab in PREVIEW_TABS else "all"
@@ -211,6 +241,7 @@ def _preview(run: ImportRun) -> dict:
         "columns": TEMPLATE_COLUMNS,
         "read_choices": {"encodings": ENCODINGS, "separators": SEPARATORS},
         "labels": LABELS,
+        "column_uses": COLUMN_USES,
     }
 
 

@@ -207,6 +207,8 @@ _MARKERS = re.compile(r"\b(required|verplicht|optional|optioneel)\b", re.IGNOREC
 # offer the split: Slack's "fullname", Canvas's "full_name", Entra's "Name [displayName]",
 # WordPress's "display_name".
 FULL_NAME = "full_name"
+# What the admin may say of a column instead: leave it out (even when its title is known).
+IGNORE = "ignore"
 # fmt: off
 FULL_NAME_TITLES = (
     "name", "full name", "fullname", "display name", "displayname", "naam", "volledige naam",

@@ -24,6 +24,7 @@ from .columns import (
     COLUMN_BY_TITLE,
     DELIMITER,
     FULL_NAME,
+    IGNORE,
     LABELS,
     REQUIRED_COLUMNS,
     TEMPLATE_COLUMNS,
@@ -64,6 +65,10 @@ class SourceRow:
     extra_cells: int = 0  # non-empty cells to the right of the last column
 
 
+# What a column title may be mapped to: a template column, whole names to split, or nothing.
+MAPPABLE = frozenset((*TEMPLATE_COLUMNS, FULL_NAME, IGNORE))
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """What the admin chose where our reading of the file was wrong; None: detect it."""
@@ -84,7 +89,7 @@ class ReadOptions:
             delimiter=values.get("delimiter") if values.get("delimiter") in SEPARATORS else None,
             sheet=values.get("sheet") or None,
             header_line=_line_number(values.get("header_line")),
-            aliases={t: c for t, c in aliases.items() if c in TEMPLATE_COLUMNS or c == FULL_NAME},
+            aliases={t: c for t, c in aliases.items() if c in MAPPABLE},
         )
 
     def to_dict(self) -> dict:
@@ -121,6 +126,8 @@ class CsvTable:
     # per row the first of them that is not empty is used.
     merged: dict[str, list[str]] = field(default_factory=dict)
     email_found_by_content: str = ""  # the title of the column found to hold the addresses
+    hidden: set[int] = field(default_factory=set)  # columns a workbook hides (0-based)
+    hidden_titles: list[str] = field(default_factory=list)  # of those, the ones read
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
 
@@ -145,6 +152,13 @@ class CsvTable:
                     title=self.email_found_by_content,
                 )
             )
+        if self.hidden_titles:
+            notes.append(
+                _(
+                    "Read from columns hidden in the workbook: %(titles)s.",
+                    titles=", ".join(f"“{title}”" for title in self.hidden_titles),
+                )
+            )
         for name, titles in self.merged.items():
             notes.append(
                 _(
@@ -167,6 +181,7 @@ class CsvTable:
             "title_language": self.title_language,
             "header_line": self.header_line,
             "notes": self.notes(),
+            "merged": self.merged,
         }
 
     def rows(self) -> Iterator[SourceRow]:
@@ -415,8 +430,8 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
         table = CsvTable(encoding.name, delimiter, [], [], encoding_certain=encoding.certain)
         table.top_line = top_line
         return _read_header(table, records, options, len(data))
-    records, sheet, sheets = sheet_records(data, options.sheet)
-    table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets)
+    records, sheet, sheets, hidden = sheet_records(data, options.sheet)
+    table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets, hidden=hidden)
     try:
         return _read_header(table, records, options, len(data))
     except FileProblem as problem:
@@ -424,8 +439,8 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
         if options.sheet or problem.code not in _NO_USERS_HERE:
             raise
         for other in sheets[1 : MAX_SHEETS_TRIED + 1]:
-            records, sheet, sheets = sheet_records(data, other)
-            table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets)
+            records, sheet, sheets, hidden = sheet_records(data, other)
+            table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets, hidden=hidden)
             with contextlib.suppress(FileProblem):
                 return _read_header(table, records, options, len(data))
         raise
@@ -464,6 +479,11 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
             problem.split = _split_offer(header, columns, sample)
         raise problem
     table.columns, table.ignored_columns, table.merged = columns, ignored, merged
+    table.hidden_titles = [
+        header[index].strip() or _("column %(number)s", number=index + 1)
+        for index, name in enumerate(columns)
+        if name and index in table.hidden
+    ]
     table._records = records
     table.title_language = title_language(header)
     # Look at the first user now, so that a file of titles only is refused here.
@@ -593,6 +613,8 @@ def _map_header(
     titles: dict[str, list[str]] = {}
     for title in header:
         name = column_for_title(title, by_title)
+        if name == IGNORE:
+            name = None  # the admin said so: listed with the columns not used
         columns.append(name)
         if name is not None:
             titles.setdefault(name, []).append(title.strip())

@@ -167,9 +167,31 @@ def _formulas_problem() -> FileProblem:
     )
 
 
-def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str, list[str]]:
-    """(records, the sheet read, all sheet names): records are (row number, cell texts) for
-    every row of the sheet (the first one unless ``sheet`` names another), blank ones too."""
+_COL = re.compile(rb"<col\b[^>]*>")
+_ATTRIBUTE = re.compile(rb'\b(min|max|hidden)="([^"]*)"')
+
+
+def _hidden_columns(data: bytes, sheet_path: str) -> set[int]:
+    """The columns (0-based) the sheet hides: its ``<cols>`` list, which comes before the
+    rows (ECMA-376 Part 1, §18.3.1.13 col), says so with hidden="1"."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    with _unreadable_when_damaged(), archive.open(sheet_path.lstrip("/")) as sheet:
+        head = sheet.read(1 << 18).split(b"<sheetData", 1)[0]
+    hidden: set[int] = set()
+    for col in _COL.findall(head):
+        attributes = dict(_ATTRIBUTE.findall(col))
+        if attributes.get(b"hidden") in (b"1", b"true"):
+            first, last = int(attributes.get(b"min", 1)), int(attributes.get(b"max", 1))
+            hidden.update(range(first - 1, min(last, first + 16384)))
+    return hidden
+
+
+def sheet_records(
+    data: bytes, sheet: str | None = None
+) -> tuple[Iterator, str, list[str], set[int]]:
+    """(records, the sheet read, all sheet names, its hidden columns): records are (row
+    number, cell texts) for every row of the sheet (the first one unless ``sheet`` names
+    another), blank ones too."""
     workbook = _open(data)
     names = list(workbook.sheetnames)
     if not names:
@@ -179,6 +201,7 @@ def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str,
     if path and _uncalculated_formulas(data, path):
         workbook.close()
         raise _formulas_problem()
+    hidden = _hidden_columns(data, path) if path else set()
 
     def records() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -200,4 +223,4 @@ def sheet_records(data: bytes, sheet: str | None = None) -> tuple[Iterator, str,
         finally:
             workbook.close()
 
-    return records(), name, names
+    return records(), name, names, hidden

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import xlsxwriter
 from sqlalchemy import select
@@ -265,3 +266,69 @@ def test_a_column_of_whole_names_is_split_when_the_admin_chooses_so(admin_client
     # Remembered like any mapping: the admin's next file of this kind needs no question.
     page, _second = upload(admin_client, SLACK_MEMBERS, filename="slack-members-2.csv")
     assert '<span class="count">3</span> already up to date' in page.get_data(as_text=True)
+
+
+def test_columns_not_used_or_used_twice_are_the_admins_to_choose(admin_client, app_ctx):
+    # Google Workspace's user download has a work and a mobile phone; "School" is a title
+    # of the admin's own. (support.google.com/a/answer/7348070, "Download a list of users")
+    data = (
+        b"Email Address [Required],First Name [Required],Last Name [Required],Work Phone,"
+        b"Mobile Phone,School\r\n"
+        b"anna@x.nl,Anna,Berg,020 123 4567,0612345678,Sportclub Zuid\r\n"
+        b"bram@x.nl,Bram,Smit,,0687654321,Sportclub Noord\r\n"
+    )
+    page, public_id = upload(admin_client, data, filename="users.csv")
+    html = page.get_data(as_text=True)
+    assert "3 columns are not used or used twice: choose what they hold" in html
+    assert "Columns “Work Phone”, “Mobile Phone” are all the phone" in html
+    values = {row.line: row.values for row in _rows(public_id)}
+    assert (values[2]["phone"], values[3]["phone"]) == ("020 123 4567", "0687654321")
+
+    titles = re.findall(r'name="(title-\d+)" value="([^"]+)"', html)
+    use = {"School": "organisation", "Work Phone": "ignore", "Mobile Phone": "phone"}
+    form = {key: title for key, title in titles}
+    form |= {key.replace("title", "use"): use[title] for key, title in titles}
+    refused = admin_client.post(
+        f"/imports/{public_id}/columns/use",
+        data={"csrf_token": admin_client.csrf, "title-9": "Not in the file", "use-9": "phone"},
+    )
+    assert refused.status_code == 400
+    response = admin_client.post(
+        f"/imports/{public_id}/columns/use", data={"csrf_token": admin_client.csrf, **form}
+    )
+    assert response.status_code == 302
+    users = _imported(public_id)
+    anna = users["anna@x.nl"]
+    assert (anna.phone, anna.organisation) == ("0612345678", "Sportclub Zuid")
+
+    # The next download of that system reads the same, without asking.
+    page, second = upload(admin_client, data, filename="users-2.csv")
+    html = page.get_data(as_text=True)
+    assert "are all the phone" not in html
+    assert "1 column is not used or used twice" in html  # Work Phone, as chosen: left out
+    assert {row.values.get("organisation") for row in _rows(second)} == {
+        "Sportclub Zuid",
+        "Sportclub Noord",
+    }
+
+
+def test_a_hidden_duplicate_column_is_said_to_be_hidden(admin_client, app_ctx):
+    # A workbook where someone hid an old phone column instead of deleting it (xlsxwriter,
+    # set_column with hidden; ECMA-376 Part 1, §18.3.1.13 col).
+    def write(book):
+        sheet = book.add_worksheet("Leden")
+        sheet.write_row("A1", ["email", "first_name", "last_name", "telefoon", "telefoon"])
+        sheet.write_row("A2", ["anna@x.nl", "Anna", "Berg", "", "0201111111"])
+        sheet.set_column("E:E", None, None, {"hidden": True})
+
+    page, public_id = upload(admin_client, _xlsx(write), filename="leden.xlsx")
+    html = page.get_data(as_text=True)
+    assert "Read from columns hidden in the workbook: “telefoon”." in html
+    assert [row.values["phone"] for row in _rows(public_id)] == ["0201111111"]
+
+
+def _rows(public_id: str) -> list[ImportRow]:
+    db.session.expire_all()
+    return db.session.scalars(
+        select(ImportRow).where(ImportRow.import_id == _run(public_id).id).order_by(ImportRow.line)
+    ).all()
