@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
+from . import ods_xls, workbook
 from .columns import (
     COLUMN_BY_TITLE,
     DELIMITER,
@@ -37,7 +38,6 @@ from .encodings import detect_encoding
 from .messages import N_, _, ngettext
 from .names import split_name
 from .problems import FileProblem
-from .workbook import sheet_names, sheet_records
 
 TEMPLATE_HEADER = DELIMITER.join(TEMPLATE_COLUMNS)
 # Python's csv module refuses fields over its limit (128 KB by default). A cell of any size up
@@ -115,7 +115,7 @@ class CsvTable:
     ignored_columns: list[str]
     blank_lines: int = 0
     size: int = 0  # bytes
-    kind: str = "csv"  # or "xlsx"
+    kind: str = "csv"  # or "xlsx", "ods", "xls"
     encoding_certain: bool = True
     sheet: str = ""
     sheets: list[str] = field(default_factory=list)
@@ -135,6 +135,10 @@ class CsvTable:
         """How the file was read, in words: "comma-separated, Windows-1252"."""
         if self.kind == "xlsx":
             described = _("Excel workbook, sheet “%(sheet)s”", sheet=self.sheet)
+        elif self.kind == "ods":
+            described = _("OpenDocument spreadsheet, sheet “%(sheet)s”", sheet=self.sheet)
+        elif self.kind == "xls":
+            described = _("Excel 97–2003 workbook, sheet “%(sheet)s”", sheet=self.sheet)
         else:
             described = f"{_(SEPARATORS[self.delimiter])}, {self.encoding}"
         if self.header_line > self.top_line:
@@ -233,15 +237,6 @@ def _split_full_name(values: dict[str, str]) -> None:
 
 def _check_readable(data: bytes) -> None:
     head = data[:4096]
-    if head.startswith(OLD_EXCEL_MAGIC):
-        raise FileProblem(
-            "xls",
-            _("This is an old-style Excel file (.xls), which cannot be read."),
-            _(
-                "In Excel choose File › Save As › “Excel Workbook (.xlsx)” or “CSV (semicolon "
-                "separated)” and upload that file."
-            ),
-        )
     if _looks_like_json(head):
         raise FileProblem(
             "json",
@@ -398,15 +393,25 @@ def _text_records(data: bytes, options: ReadOptions):
     return records, encoding, delimiter, first_line
 
 
+def _workbook_kind(data: bytes) -> str:
+    """ "xlsx", "ods" or "xls" for a workbook, "" for anything else (text, we hope)."""
+    if data.startswith(XLSX_MAGIC):
+        return "ods" if ods_xls.is_ods(data) else "xlsx"
+    return "xls" if data.startswith(OLD_EXCEL_MAGIC) else ""
+
+
 def read_choices(data: bytes) -> dict:
     """What the admin may choose for a file that could not be read as we guessed: its kind
     and, for a workbook, its sheets."""
-    if not data.startswith(XLSX_MAGIC):
+    kind = _workbook_kind(data)
+    if not kind:
         return {"kind": "csv", "sheets": []}
     try:
-        return {"kind": "xlsx", "sheets": sheet_names(data)}
+        if kind == "xlsx":
+            return {"kind": kind, "sheets": workbook.sheet_names(data)}
+        return {"kind": kind, "sheets": ods_xls.sheet_records(data, kind)[2]}
     except FileProblem:
-        return {"kind": "xlsx", "sheets": []}
+        return {"kind": kind, "sheets": []}
 
 
 def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
@@ -424,14 +429,16 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
         )
     # A cell may be as large as the file (see MAX_FIELD_SIZE).
     csv.field_size_limit(max(MAX_FIELD_SIZE, len(data) + 1))
-    if not data.startswith(XLSX_MAGIC):
+    kind = _workbook_kind(data)
+    if not kind:
         _check_readable(data)
         records, encoding, delimiter, top_line = _text_records(data, options)
         table = CsvTable(encoding.name, delimiter, [], [], encoding_certain=encoding.certain)
         table.top_line = top_line
         return _read_header(table, records, options, len(data))
-    records, sheet, sheets, hidden = sheet_records(data, options.sheet)
-    table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets, hidden=hidden)
+
+    table, records = _sheet_table(data, kind, options.sheet)
+    sheets = table.sheets
     try:
         return _read_header(table, records, options, len(data))
     except FileProblem as problem:
@@ -439,11 +446,20 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
         if options.sheet or problem.code not in _NO_USERS_HERE:
             raise
         for other in sheets[1 : MAX_SHEETS_TRIED + 1]:
-            records, sheet, sheets, hidden = sheet_records(data, other)
-            table = CsvTable("", "", [], [], kind="xlsx", sheet=sheet, sheets=sheets, hidden=hidden)
+            table, records = _sheet_table(data, kind, other)
             with contextlib.suppress(FileProblem):
                 return _read_header(table, records, options, len(data))
         raise
+
+
+def _sheet_table(data: bytes, kind: str, sheet: str | None) -> tuple[CsvTable, Iterator]:
+    """(the table of a workbook's sheet, its header not read yet; its records)."""
+    if kind == "xlsx":
+        records, name, sheets, hidden = workbook.sheet_records(data, sheet)
+    else:
+        records, name, sheets, hidden = ods_xls.sheet_records(data, kind, sheet)
+    table = CsvTable("", "", [], [], kind=kind, sheet=name, sheets=sheets, hidden=hidden)
+    return table, records
 
 
 # Problems that mean "no table of users on this sheet": another sheet is tried.

@@ -27,7 +27,8 @@ MAX_UNPACKED_BYTES = 500 * 1024 * 1024
 MAX_PACKING_RATIO = 200
 
 
-def _check_unpacked_size(data: bytes) -> None:
+def check_unpacked_size(data: bytes) -> None:
+    """``FileProblem`` for a zip (a workbook) that unpacks to far more than a list of users."""
     with _unreadable_when_damaged():
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
     unpacked = sum(entry.file_size for entry in entries)
@@ -68,7 +69,7 @@ def _unreadable_when_damaged():
 
 
 def _open(data: bytes):
-    _check_unpacked_size(data)
+    check_unpacked_size(data)
     with _unreadable_when_damaged():
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
 

@@ -35,7 +35,9 @@ def test_main_pages_have_no_serious_accessibility_problems(page, admin, some_dat
 
 
 def _upload(dialog, path) -> None:
-    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_label(
+        "Choose or drop your filled-in file (.csv, .xlsx, .ods or .xls)"
+    ).set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
 
 
@@ -135,7 +137,9 @@ def test_the_import_dialog_is_a_modal_and_a_whole_import_works_by_keyboard(
     # pressed before that would be overtaken by it).
     expect(page.locator("#wizard-title")).to_have_text("Import users: step 2 of 5, Upload & check")
     expect(page.locator("#wizard-title")).to_be_focused()
-    file_input = dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)")
+    file_input = dialog.get_by_label(
+        "Choose or drop your filled-in file (.csv, .xlsx, .ods or .xls)"
+    )
     _tab_to(page, file_input)
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")

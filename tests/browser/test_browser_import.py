@@ -31,7 +31,9 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     expect(dialog.locator("[aria-current=step]")).to_contain_text("Template")
     dialog.get_by_role("link", name="Next: upload your file").click()
 
-    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_label(
+        "Choose or drop your filled-in file (.csv, .xlsx, .ods or .xls)"
+    ).set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
     expect(dialog.locator("#preview-totals")).to_contain_text("1 invalid rows")
     expect(dialog.locator("#row-4")).to_contain_text("is not a valid e-mail address")
@@ -72,7 +74,9 @@ def test_a_comma_separated_windows_file_is_read_and_the_admin_can_read_it_otherw
     page.get_by_role("link", name="Import", exact=True).click()
     dialog = page.get_by_role("dialog", name="Import users")
     dialog.get_by_role("link", name="Next: upload your file").click()
-    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_label(
+        "Choose or drop your filled-in file (.csv, .xlsx, .ods or .xls)"
+    ).set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
     expect(dialog.locator("#preview-totals")).to_contain_text(
         "read as: comma-separated, Windows-1252, 1 row."
@@ -94,7 +98,9 @@ def _to_the_levels_step(page, admin, tmp_path):
     page.get_by_role("link", name="Import", exact=True).click()
     dialog = page.get_by_role("dialog", name="Import users")
     dialog.get_by_role("link", name="Next: upload your file").click()
-    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(path)
+    dialog.get_by_label(
+        "Choose or drop your filled-in file (.csv, .xlsx, .ods or .xls)"
+    ).set_input_files(path)
     dialog.get_by_role("button", name="Upload and check").click()
     dialog.get_by_role("link", name="Next: choose levels").click()
     return dialog

@@ -70,7 +70,9 @@ def test_a_tour_of_the_product_in_pictures(
     expect(dialog).to_be_visible()
     shoot("wizard-1-template", dialog)
     dialog.get_by_role("link", name="Next: upload your file").click()
-    dialog.get_by_label("Choose or drop your filled-in file (.csv or .xlsx)").set_input_files(file)
+    dialog.get_by_label(
+        "Choose or drop your filled-in file (.csv, .xlsx, .ods or .xls)"
+    ).set_input_files(file)
     dialog.get_by_role("button", name="Upload and check").click()
     expect(dialog.locator("#preview-totals")).to_contain_text("2 invalid rows")
     shoot("wizard-2-preview-with-errors", dialog)

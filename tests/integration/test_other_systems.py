@@ -332,3 +332,75 @@ def _rows(public_id: str) -> list[ImportRow]:
     return db.session.scalars(
         select(ImportRow).where(ImportRow.import_id == _run(public_id).id).order_by(ImportRow.line)
     ).all()
+
+
+def _ods(rows: list[list]) -> bytes:
+    """An OpenDocument spreadsheet as odfpy writes it (the writer pandas uses for .ods):
+    a table of rows of cells, numbers as float values (OpenDocument 1.3, Part 3, §9.1
+    table:table, §19.385 office:value-type)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    for name in ("Uitleg", "Leden"):
+        table = Table(name=name)
+        for values in rows if name == "Leden" else [["Vul het blad Leden in."]]:
+            row = TableRow()
+            for value in values:
+                if isinstance(value, int):
+                    cell = TableCell(valuetype="float", value=value)
+                else:
+                    cell = TableCell(valuetype="string")
+                cell.addElement(P(text=str(value)))
+                row.addElement(cell)
+            table.addElement(row)
+        document.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    document.write(out)
+    return out.getvalue()
+
+
+def test_an_ods_spreadsheet_is_read(admin_client, app_ctx):
+    data = _ods(
+        [
+            ["E-mailadres", "Voornaam", "Tussenvoegsel", "Achternaam", "Telefoon", "Taal"],
+            ["zoe@x.nl", "Zoë", "", "Çelik", 31612345678, "nl_NL"],
+            ["jan@x.nl", "Jan", "van der", "Berg", "", "Engels"],
+        ]
+    )
+    page, public_id = upload(admin_client, data, filename="leden.ods")
+    html = page.get_data(as_text=True)
+    assert "read as: OpenDocument spreadsheet, sheet “Leden”, 2 rows." in html
+    users = _imported(public_id)
+    zoe, jan = users["zoe@x.nl"], users["jan@x.nl"]
+    assert (zoe.first_name, zoe.last_name, zoe.phone, zoe.language) == (
+        "Zoë",
+        "Çelik",
+        "31612345678",
+        "nl",
+    )
+    assert (jan.infix, jan.language) == ("van der", "en")
+
+
+def test_an_old_excel_workbook_is_read(admin_client, app_ctx):
+    # .xls (BIFF8) as xlwt writes it, the writer of old-style workbooks pandas used.
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Leden")
+    for column, title in enumerate(["email", "first_name", "last_name", "phone", "job_title"]):
+        sheet.write(0, column, title)
+    for column, value in enumerate(["zoe@x.nl", "Zoë", "Çelik", 612345678, "Trainer"]):
+        sheet.write(1, column, value)
+    out = io.BytesIO()
+    book.save(out)
+    page, public_id = upload(admin_client, out.getvalue(), filename="leden.xls")
+    assert "read as: Excel 97–2003 workbook, sheet “Leden”, 1 row." in page.get_data(as_text=True)
+    zoe = _imported(public_id)["zoe@x.nl"]
+    assert (zoe.first_name, zoe.last_name, zoe.phone, zoe.job_title) == (
+        "Zoë",
+        "Çelik",
+        "612345678",
+        "Trainer",
+    )

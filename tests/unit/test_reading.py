@@ -74,7 +74,11 @@ def test_windows_1252_file_is_read():
         (f"{HEADER}\r\n;;;\r\n\r\n".encode(), "header_only", "no users"),
         (HEADER.replace(";", "\t").encode() + b"\n", "header_only", "no users"),
         (b"PK\x03\x04\x14\x00binary", "xlsx_unreadable", "not an Excel workbook"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "xls", "old-style Excel file (.xls)"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old",
+            "xls_unreadable",
+            "old-style Excel file (.xls) is damaged",
+        ),
         (b"\x00\x01\x02\x03garbage", "not_text", "not a text file"),
         (b"jan@x.nl;Jan;;Jansen\n", "no_header", "holds users, not the column titles"),
         (
