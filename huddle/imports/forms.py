@@ -14,7 +14,8 @@ class UploadForm(FlaskForm):
     """The filled-in file."""
 
     file = FileField(
-        _l("Your filled-in file (.csv, .xlsx, .ods or .xls)"), validators=[FileRequired(_l("Choose a file."))]
+        _l("Your filled-in file (.csv, .xlsx, .ods or .xls)"),
+        validators=[FileRequired(_l("Choose a file."))],
     )
 
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from . import ods_xls, workbook
+from . import workbook
 from .columns import (
     COLUMN_BY_TITLE,
     DELIMITER,
@@ -396,7 +396,7 @@ def _text_records(data: bytes, options: ReadOptions):
 def _workbook_kind(data: bytes) -> str:
     """ "xlsx", "ods" or "xls" for a workbook, "" for anything else (text, we hope)."""
     if data.startswith(XLSX_MAGIC):
-        return "ods" if ods_xls.is_ods(data) else "xlsx"
+        return "ods" if workbook.is_ods(data) else "xlsx"
     return "xls" if data.startswith(OLD_EXCEL_MAGIC) else ""
 
 
@@ -407,9 +407,7 @@ def read_choices(data: bytes) -> dict:
     if not kind:
         return {"kind": "csv", "sheets": []}
     try:
-        if kind == "xlsx":
-            return {"kind": kind, "sheets": workbook.sheet_names(data)}
-        return {"kind": kind, "sheets": ods_xls.sheet_records(data, kind)[2]}
+        return {"kind": kind, "sheets": workbook.sheet_names(data, kind)}
     except FileProblem:
         return {"kind": kind, "sheets": []}
 
@@ -454,10 +452,7 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
 
 def _sheet_table(data: bytes, kind: str, sheet: str | None) -> tuple[CsvTable, Iterator]:
     """(the table of a workbook's sheet, its header not read yet; its records)."""
-    if kind == "xlsx":
-        records, name, sheets, hidden = workbook.sheet_records(data, sheet)
-    else:
-        records, name, sheets, hidden = ods_xls.sheet_records(data, kind, sheet)
+    records, name, sheets, hidden = workbook.sheet_records(data, kind, sheet)
     table = CsvTable("", "", [], [], kind=kind, sheet=name, sheets=sheets, hidden=hidden)
     return table, records
 

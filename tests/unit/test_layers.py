@@ -29,7 +29,7 @@ import pytest
 
 HUDDLE = Path(__file__).resolve().parents[2] / "huddle"
 
-PIPELINE_MAY_IMPORT = {"charset_normalizer", "email_validator", "openpyxl", "python_calamine"}
+PIPELINE_MAY_IMPORT = {"charset_normalizer", "email_validator", "python_calamine"}
 # Modules that answer requests or run commands: the top of the house.
 WEB_PARTS = ("views", "pages", "forms")
 WEB_MODULES = {
@@ -337,8 +337,8 @@ BASE = {
     "huddle.imports.drafts": '"""Drafts."""\nfrom .. import queue\n\n\n'
     'def start(run):\n    queue.enqueue("huddle.jobs.run_import", run.id)\n',
     "huddle.pipeline": '"""Pipeline."""\n',
-    "huddle.pipeline.reading": '"""Reading."""\nimport csv\nfrom openpyxl import load_workbook\n'
-    "from .problems import FileProblem\n",
+    "huddle.pipeline.reading": '"""Reading."""\nimport csv\n'
+    "from python_calamine import CalamineWorkbook\nfrom .problems import FileProblem\n",
     "huddle.pipeline.problems": '"""Problems."""\n',
 }
 
