@@ -4,7 +4,8 @@ Its sheets, and a sheet's rows as the text the admin saw (cells.py).
 
 The values come from calamine, a fast reader of all three. In an .xlsx, what calamine does
 not give is read from the workbook's parts (xlsx_parts.py): number formats that pad whole
-numbers (the leading 0 of a phone number), hidden columns, formulas never calculated. (An
+numbers (the leading 0 of a phone number), hidden columns, formulas never calculated; and a
+sheet whose cells reach too far for calamine is streamed by openpyxl (xlsx_streamed.py). (An
 .ods or .xls has no such reading: a leading zero only a format showed is not there; the
 preview shows the number as read, and the admin can correct it.)
 """
@@ -22,11 +23,16 @@ from . import xlsx_parts
 from .cells import cell_text
 from .messages import _
 from .problems import FileProblem
+from .xlsx_streamed import streamed_xlsx_records
 
 # What a zipped workbook may unpack to. A sheet of 100,000 users is some 30 MB of XML; a
 # "zip bomb" of a few MB that unpacks to gigabytes is refused before a byte of it is read.
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
 MAX_PACKING_RATIO = 200
+# Calamine holds a sheet as a block of every cell from A1 to its last one. A sheet whose
+# cells reach further than this (a 5 KB file can name cell XFD1048576: 17 billion cells)
+# is streamed by openpyxl instead, row by row, whatever its size.
+MAX_DENSE_CELLS = 5_000_000
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 KINDS = ("xlsx", "ods", "xls")
 
@@ -34,7 +40,15 @@ KINDS = ("xlsx", "ods", "xls")
 def is_ods(data: bytes) -> bool:
     """Whether a zip file is an OpenDocument spreadsheet: its first entry, "mimetype",
     stored uncompressed, says so (OpenDocument 1.3, Part 2, §3.3)."""
-    return data[30:38] == b"mimetype" and data[38 : 38 + len(ODS_MIMETYPE)] == ODS_MIMETYPE
+    # The local file header: 30 bytes, then the name and an "extra" field of the lengths it
+    # gives (APPNOTE.TXT, §4.3.7), then the content.
+    name_length = int.from_bytes(data[26:28], "little")
+    extra_length = int.from_bytes(data[28:30], "little")
+    content = 30 + name_length + extra_length
+    return (
+        data[30 : 30 + name_length] == b"mimetype"
+        and data[content : content + len(ODS_MIMETYPE)] == ODS_MIMETYPE
+    )
 
 
 def check_unpacked_size(data: bytes) -> None:
@@ -120,19 +134,22 @@ def _formulas_problem() -> FileProblem:
     )
 
 
-def _xlsx_reading(data: bytes, sheet: str) -> tuple[dict, set[int]]:
-    """(padded cells, hidden columns) of an .xlsx sheet; ``FileProblem`` when its formulas
-    were never calculated."""
+def _xlsx_reading(data: bytes, sheet: str) -> tuple[dict, set[int], bool]:
+    """(padded cells, hidden columns, whether calamine may read it) of an .xlsx sheet;
+    ``FileProblem`` when its formulas were never calculated."""
     with _unreadable_when_damaged("xlsx"):
         archive = zipfile.ZipFile(io.BytesIO(data))
         path = xlsx_parts.sheet_paths(archive).get(sheet)
         if path is None:
-            return {}, set()
-        if xlsx_parts.uncalculated_formulas(archive, path):
+            return {}, set(), True
+        scan = xlsx_parts.scan_sheet(archive, path)
+        if scan.uncalculated_formulas:
             raise _formulas_problem()
+        if scan.rows * scan.columns > MAX_DENSE_CELLS:
+            return {}, xlsx_parts.hidden_columns(archive, path), False
         styles = xlsx_parts.padding_styles(archive)
         padded = xlsx_parts.padded_cells(archive, path, styles) if styles else {}
-        return padded, xlsx_parts.hidden_columns(archive, path)
+        return padded, xlsx_parts.hidden_columns(archive, path), True
 
 
 def sheet_records(
@@ -146,7 +163,14 @@ def sheet_records(
     if not names:
         raise FileProblem("empty", _("The workbook has no sheets."), _("Fill in the template."))
     name = sheet if sheet in names else names[0]
-    padded, hidden = _xlsx_reading(data, name) if kind == "xlsx" else ({}, set())
+    padded, hidden, dense = _xlsx_reading(data, name) if kind == "xlsx" else ({}, set(), True)
+    if not dense:
+
+        def streamed() -> Iterator[tuple[int, list[str]]]:
+            with _unreadable_when_damaged("xlsx"):
+                yield from streamed_xlsx_records(data, name)
+
+        return streamed(), name, names, hidden
 
     def records() -> Iterator[tuple[int, list[str]]]:
         with _unreadable_when_damaged(kind):
@@ -155,13 +179,12 @@ def sheet_records(
             # does (start is (row, column), 0-based; None for an empty sheet).
             first_row, first_column = worksheet.start or (0, 0)
             padding = [""] * first_column
-            rows = enumerate(worksheet.iter_rows(), start=first_row + 1)
-        for number, row in rows:
-            texts = padding + [cell_text(value) for value in row]
-            if padded:
-                for column, value in enumerate(row, start=first_column):
-                    if (number, column) in padded and isinstance(value, int | float):
-                        texts[column] = cell_text(value, padded[number, column])
-            yield number, texts
+            for number, row in enumerate(worksheet.iter_rows(), start=first_row + 1):
+                texts = padding + [cell_text(value) for value in row]
+                if padded:
+                    for column, value in enumerate(row, start=first_column):
+                        if (number, column) in padded and isinstance(value, int | float):
+                            texts[column] = cell_text(value, padded[number, column])
+                yield number, texts
 
     return records(), name, names, hidden

@@ -12,6 +12,7 @@ import html
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from .cells import is_padding_format
 
@@ -37,16 +38,22 @@ def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 512) -> Iterator
 
 
 def sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → the part holding it ("xl/worksheets/sheet1.xml")."""
+    """Sheet name → the part holding it ("xl/worksheets/sheet1.xml"); {} for a workbook
+    without these parts (an .xlsb, whose parts are binary)."""
     targets = {}
-    for tag in re.findall(rb"<Relationship\b[^>]*>", archive.read("xl/_rels/workbook.xml.rels")):
+    try:
+        relationships = archive.read("xl/_rels/workbook.xml.rels")
+        workbook = archive.read("xl/workbook.xml")
+    except KeyError:
+        return {}
+    for tag in re.findall(rb"<Relationship\b[^>]*>", relationships):
         attributes = _attributes(tag)
         target = attributes.get("Target", "")
         targets[attributes.get("Id")] = (
             target.lstrip("/") if target.startswith("/") else ("xl/" + target)
         )
     paths = {}
-    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*>", archive.read("xl/workbook.xml")):
+    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*>", workbook):
         attributes = _attributes(tag)
         relation = next((v for k, v in attributes.items() if k.endswith(":id")), None)
         if "name" in attributes and relation in targets:
@@ -121,10 +128,30 @@ def hidden_columns(archive: zipfile.ZipFile, path: str) -> set[int]:
 # (§18.2.2 calcPr, §18.3.1.40 f). Either way, there is nothing to read.
 _NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*</c>")
 _DEFAULT_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v>0?</v>|<v/>)?\s*</c>")
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+_CELL_COLUMN = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})\d')
 
 
-def uncalculated_formulas(archive: zipfile.ZipFile, path: str) -> bool:
-    """Whether the sheet has formula cells whose value was never calculated."""
+@dataclass
+class SheetScan:
+    """What one pass over a sheet's part found."""
+
+    uncalculated_formulas: bool = False
+    rows: int = 0  # the last row number a row names
+    columns: int = 0  # the last column (1-based) a cell names
+
+
+def scan_sheet(archive: zipfile.ZipFile, path: str) -> SheetScan:
+    """Formulas never calculated, and how far the sheet's cells really reach (a sheet may
+    say anything in its <dimension>; its cells' own references tell)."""
     recalculate = b'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml")
     pattern = _DEFAULT_VALUE if recalculate else _NO_VALUE
-    return any(b"<f" in chunk and pattern.search(chunk) for chunk in _chunks(archive, path))
+    scan = SheetScan()
+    letters: set[bytes] = set()
+    for chunk in _chunks(archive, path):
+        if not scan.uncalculated_formulas and b"<f" in chunk and pattern.search(chunk):
+            scan.uncalculated_formulas = True
+        scan.rows = max(scan.rows, max(map(int, _ROW_NUMBER.findall(chunk)), default=0))
+        letters.update(_CELL_COLUMN.findall(chunk))
+    scan.columns = max((_column_index(column) + 1 for column in letters), default=0)
+    return scan

@@ -29,7 +29,7 @@ import pytest
 
 HUDDLE = Path(__file__).resolve().parents[2] / "huddle"
 
-PIPELINE_MAY_IMPORT = {"charset_normalizer", "email_validator", "python_calamine"}
+PIPELINE_MAY_IMPORT = {"charset_normalizer", "email_validator", "openpyxl", "python_calamine"}
 # Modules that answer requests or run commands: the top of the house.
 WEB_PARTS = ("views", "pages", "forms")
 WEB_MODULES = {
