@@ -36,7 +36,7 @@ from ..helpers import (
 
 PEOPLE = (
     "anna@x.nl;Anna;;Jansen;;;;;",
-    "müller@example.de;Jörg;;Müller;;;;de;",
+    "müller@example.de;Jörg;;Müller;;;;en;",
     "zoe@x.nl;Zoë;;Bakker;;;;;",
 )
 
