@@ -36,12 +36,7 @@ def _imported(public_id: str) -> dict[str, User]:
 
 
 def _problems(public_id: str) -> dict[int, list]:
-    rows = db.session.scalars(
-        select(ImportRow).where(
-            ImportRow.import_id == _run(public_id).id, ImportRow.problems != "[]"
-        )
-    )
-    return {row.line: row.problems for row in rows}
+    return {row.line: row.problems for row in _rows(public_id) if row.problems}
 
 
 def _xlsx(write) -> bytes:
