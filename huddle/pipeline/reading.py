@@ -280,9 +280,12 @@ def _records(
     line = first_line
     try:
         for cells in reader:
-            odd = sum(text.count('"') for text in taken) % 2
-            if odd and _open_quote("".join(taken), delimiter):
-                raise _quote_not_closed(line)  # only the file's end ends an open quote
+            # Only a record over several lines, or the file's unfinished last line, can end
+            # inside a quote (only the file's end ends an open quote).
+            if (len(taken) > 1 or not taken[-1].endswith(("\n", "\r"))) and _open_quote(
+                "".join(taken), delimiter
+            ):
+                raise _quote_not_closed(line)
             taken.clear()
             yield line, cells
             line = offset + reader.line_num + 1
