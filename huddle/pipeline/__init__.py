@@ -3,10 +3,15 @@
 
     columns.py     the template's columns, their limits, and the titles they are known by
     encodings.py   which encoding a text file is in (UTF-8, UTF-16, Windows-1252, Mac Roman)
-    reading.py     bytes → text → rows: separator, title line, sheet and columns found (the
-                   admin may overrule each)
+    reading.py     bytes → a table of rows: the file's kind, sheet and columns (the admin may
+                   overrule each); text_records.py for text, workbook.py for workbooks
+    titles.py      where the title line is and what its titles stand for
+    text_records.py  a text file's records: encoding, separator, quotes
+    cells.py       a workbook cell as the text the spreadsheet showed
+    xlsx_parts.py  what an .xlsx says besides its values (formats, hidden columns, formulas)
+    xlsx_streamed.py  an .xlsx sheet row by row, for sheets too wide for calamine
     names.py       a full name split into first name, infix and last name
-    workbook.py    an Excel workbook's sheets and rows, as the text the admin saw
+    workbook.py    a workbook's (.xlsx, .ods, .xls) sheets and rows, as the text the admin saw
     problems.py    what is wrong with a whole file, or with one cell
     validating.py  one row → a normalised user and its problems
     duplicates.py  addresses used twice in one file
