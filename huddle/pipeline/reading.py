@@ -13,7 +13,6 @@ how to fix it; problems of single rows are left to validating.py.
 from __future__ import annotations
 
 import contextlib
-import csv
 import itertools
 import re
 from collections.abc import Iterator
@@ -35,10 +34,6 @@ from .titles import (
     titles_with,
 )
 
-# Python's csv module refuses fields over its limit (128 KB by default). A cell of any size up
-# to the upload limit is read (and refused on its own row when too long for its column), so
-# the limit is the size of the file itself.
-MAX_FIELD_SIZE = 64 * 1024
 _NOT_BLANK = re.compile(rb"[^ \t\r\n\x00]")
 XLSX_MAGIC = b"PK\x03\x04"
 OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -256,8 +251,6 @@ def open_table(data: bytes, options: ReadOptions | None = None) -> CsvTable:
         raise FileProblem(
             "empty", _("The file is empty."), _("Fill in the template and upload it again.")
         )
-    # A cell may be as large as the file (see MAX_FIELD_SIZE).
-    csv.field_size_limit(max(MAX_FIELD_SIZE, len(data) + 1))
     kind = _workbook_kind(data)
     if not kind:
         check_readable(data)

@@ -15,6 +15,13 @@ from .messages import N_, _
 from .problems import FileProblem
 from .titles import ADDRESS, HEADER_LOOKAHEAD
 
+# Python's csv module refuses a field over its limit (128 KB by default). A cell of any size up
+# to the upload limit is read, and refused on its own row when too long for its column, so
+# there is no limit: the file's own size bounds a field. The limit is one for the whole
+# process; it is set once here, never per file (a file read in one thread while another is
+# opened would get the other's).
+csv.field_size_limit(2**31 - 1)
+
 # The separators we read, and how the admin hears of them.
 SEPARATORS = {";": N_("semicolon-separated"), ",": N_("comma-separated"), "\t": N_("tab-separated")}
 
@@ -112,13 +119,6 @@ def _quote_not_closed(line: int) -> FileProblem:
 
 
 def _broken_record(exc: csv.Error, line: int) -> FileProblem:
-    if "field larger than field limit" in str(exc):
-        return FileProblem(
-            "line_too_long",
-            _("Line %(line)s holds a value larger than the file could.", line=line),
-            _("Save the file again from the program that made it."),
-            line,
-        )
     return FileProblem(
         "unreadable_line",
         _("Line %(line)s cannot be read: %(error)s.", line=line, error=exc),
@@ -138,8 +138,8 @@ def _guess_delimiter(lines: list[str]) -> str:
             try:
                 cells = next(csv.reader([line], delimiter=delimiter), [])
             except csv.Error:
-                # Split by this one, a title is over the field limit (a long title line read
-                # with the wrong separator is one huge title): not this one.
+                # A line this separator cannot split (the reader of the records would
+                # refuse it too): not this one.
                 return -1, 0, False
             known = max(known, sum(1 for title in cells if column_for_title(title)))
         return known, len(cells), delimiter == DELIMITER
@@ -147,12 +147,14 @@ def _guess_delimiter(lines: list[str]) -> str:
     return max(SEPARATORS, key=score)
 
 
-def text_records(data: bytes, encoding: str | None = None, delimiter: str | None = None):
-    """(records, encoding, delimiter, the first line after a "sep=" line) of a text file.
-    The first lines, up to the first one with an address, are read here to judge the
-    separator (an Excel "sep=;" line first wins)."""
-    chosen = delimiter
-    encoding = detect_encoding(data, encoding)
+def text_records(
+    data: bytes, encoding_chosen: str | None = None, delimiter_chosen: str | None = None
+):
+    """(records, encoding, delimiter, the first line after a "sep=" line) of a text file,
+    in the encoding and with the separator the admin chose, else as found. The first lines,
+    up to the first one with an address, are read here to judge the separator (an Excel
+    "sep=;" line first wins)."""
+    encoding = detect_encoding(data, encoding_chosen)
     stream = io.TextIOWrapper(
         io.BytesIO(data), encoding=encoding.codec, errors="replace", newline=""
     )
@@ -171,8 +173,9 @@ def text_records(data: bytes, encoding: str | None = None, delimiter: str | None
             filled += 1
             if filled >= HEADER_LOOKAHEAD or ("@" in text and ADDRESS.search(text)):
                 break
-    delimiter = chosen or (hint if hint in SEPARATORS else None)
     filled_lines = [line for line in peeked if line.strip(' \t\r\n;,"')]
-    delimiter = delimiter or _guess_delimiter(filled_lines)
+    delimiter = (
+        delimiter_chosen or (hint if hint in SEPARATORS else None) or _guess_delimiter(filled_lines)
+    )
     records = _records(itertools.chain(peeked, stream), delimiter, first_line)
     return records, encoding, delimiter, first_line

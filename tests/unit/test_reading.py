@@ -130,3 +130,16 @@ def test_line_endings_lf_crlf_and_old_mac_cr_are_all_read():
         table, rows = _rows(text)
         assert [(row.line, row.values["email"]) for row in rows] == [(2, "a@x.nl"), (4, "b@x.nl")]
         assert table.blank_lines == 1
+
+
+def test_a_large_cell_reads_while_another_file_is_opened():
+    # Rows are read as they are asked for, so a large file may still be read while a small
+    # one is opened (two uploads in one gunicorn process): the csv module's field limit is
+    # one for the whole process, and the small file must not lower it under the large one.
+    first = "".join(f"u{i}@x.nl;U;;{i}\n" for i in range(50))  # read ahead when opened
+    big = open_table(f"{HEADER}\n{first}b@x.nl;{'x' * 300_000};;C\n".encode())
+    rows = big.rows()
+    assert next(rows).values["email"] == "u0@x.nl"
+    small = open_table(f"{HEADER}\nc@x.nl;C;;D\n".encode())
+    assert len(list(rows)[-1].values["first_name"]) == 300_000
+    assert [row.values["email"] for row in small.rows()] == ["c@x.nl"]
