@@ -51,9 +51,9 @@ def is_ods(data: bytes) -> bool:
     )
 
 
-def check_unpacked_size(data: bytes) -> None:
+def _check_unpacked_size(data: bytes, kind: str = "xlsx") -> None:
     """``FileProblem`` for a zip (a workbook) that unpacks to far more than a list of users."""
-    with _unreadable_when_damaged("xlsx"):
+    with _unreadable_when_damaged(kind):
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
     unpacked = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
@@ -110,7 +110,7 @@ def _unreadable(kind: str) -> FileProblem:
 
 def _open(data: bytes, kind: str) -> CalamineWorkbook:
     if kind != "xls":
-        check_unpacked_size(data)
+        _check_unpacked_size(data, kind)
     with _unreadable_when_damaged(kind):
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
 
@@ -134,22 +134,18 @@ def _formulas_problem() -> FileProblem:
     )
 
 
-def _xlsx_reading(data: bytes, sheet: str) -> tuple[dict, set[int], bool]:
-    """(padded cells, hidden columns, whether calamine may read it) of an .xlsx sheet;
-    ``FileProblem`` when its formulas were never calculated."""
+def _xlsx_scan(data: bytes, sheet: str) -> xlsx_parts.SheetScan:
+    """What an .xlsx says of ``sheet`` besides its values; ``FileProblem`` when its formulas
+    were never calculated."""
     with _unreadable_when_damaged("xlsx"):
         archive = zipfile.ZipFile(io.BytesIO(data))
         path = xlsx_parts.sheet_paths(archive).get(sheet)
         if path is None:
-            return {}, set(), True
-        scan = xlsx_parts.scan_sheet(archive, path)
-        if scan.uncalculated_formulas:
-            raise _formulas_problem()
-        if scan.rows * scan.columns > MAX_DENSE_CELLS:
-            return {}, xlsx_parts.hidden_columns(archive, path), False
-        styles = xlsx_parts.padding_styles(archive)
-        padded = xlsx_parts.padded_cells(archive, path, styles) if styles else {}
-        return padded, xlsx_parts.hidden_columns(archive, path), True
+            return xlsx_parts.SheetScan()
+        scan = xlsx_parts.scan_sheet(archive, path, xlsx_parts.padding_styles(archive))
+    if scan.uncalculated_formulas:
+        raise _formulas_problem()
+    return scan
 
 
 def sheet_records(
@@ -163,8 +159,9 @@ def sheet_records(
     if not names:
         raise FileProblem("empty", _("The workbook has no sheets."), _("Fill in the template."))
     name = sheet if sheet in names else names[0]
-    padded, hidden, dense = _xlsx_reading(data, name) if kind == "xlsx" else ({}, set(), True)
-    if not dense:
+    scan = _xlsx_scan(data, name) if kind == "xlsx" else xlsx_parts.SheetScan()
+    padded, hidden = scan.padded, scan.hidden
+    if scan.rows * scan.columns > MAX_DENSE_CELLS:
 
         def streamed() -> Iterator[tuple[int, list[str]]]:
             with _unreadable_when_damaged("xlsx"):

@@ -12,7 +12,7 @@ import html
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .cells import is_padding_format
 
@@ -86,19 +86,6 @@ def padding_styles(archive: zipfile.ZipFile) -> dict[bytes, str]:
 _CELL_WITH_STYLE = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bs="(\d+)"')
 
 
-def padded_cells(
-    archive: zipfile.ZipFile, path: str, styles: dict[bytes, str]
-) -> dict[tuple[int, int], str]:
-    """(row number, column, 0-based) → number format, for the sheet's cells in one of
-    ``styles``."""
-    cells = {}
-    for chunk in _chunks(archive, path):
-        for column, row, style in _CELL_WITH_STYLE.findall(chunk):
-            if style in styles:
-                cells[(int(row), _column_index(column))] = styles[style]
-    return cells
-
-
 def _column_index(letters: bytes) -> int:
     index = 0
     for letter in letters:
@@ -109,13 +96,11 @@ def _column_index(letters: bytes) -> int:
 _COL = re.compile(rb"<col\b[^>]*>")
 
 
-def hidden_columns(archive: zipfile.ZipFile, path: str) -> set[int]:
+def _hidden_columns(head: bytes) -> set[int]:
     """The columns (0-based) the sheet hides: its ``<cols>`` list, which comes before the
     rows (§18.3.1.13 col), says so with hidden="1"."""
-    with archive.open(path) as part:
-        head = part.read(1 << 18).split(b"<sheetData", 1)[0]
     hidden: set[int] = set()
-    for attributes in map(_attributes, _COL.findall(head)):
+    for attributes in map(_attributes, _COL.findall(head.split(b"<sheetData", 1)[0])):
         if attributes.get("hidden") in ("1", "true"):
             first, last = int(attributes.get("min", 1)), int(attributes.get("max", 1))
             hidden.update(range(first - 1, min(last, first + 16384)))
@@ -139,19 +124,29 @@ class SheetScan:
     uncalculated_formulas: bool = False
     rows: int = 0  # the last row number a row names
     columns: int = 0  # the last column (1-based) a cell names
+    hidden: set[int] = field(default_factory=set)  # hidden columns, 0-based
+    # (row number, column, 0-based) → number format, for cells in a padding style.
+    padded: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def scan_sheet(archive: zipfile.ZipFile, path: str) -> SheetScan:
-    """Formulas never calculated, and how far the sheet's cells really reach (a sheet may
-    say anything in its <dimension>; its cells' own references tell)."""
+def scan_sheet(archive: zipfile.ZipFile, path: str, styles: dict[bytes, str]) -> SheetScan:
+    """One pass over a sheet's part: formulas never calculated, how far its cells really
+    reach (a sheet may say anything in its <dimension>; its cells' own references tell),
+    its hidden columns, and its cells in one of the padding ``styles``."""
     recalculate = b'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml")
     pattern = _DEFAULT_VALUE if recalculate else _NO_VALUE
     scan = SheetScan()
     letters: set[bytes] = set()
-    for chunk in _chunks(archive, path):
+    for number, chunk in enumerate(_chunks(archive, path)):
+        if number == 0:
+            scan.hidden = _hidden_columns(chunk)
         if not scan.uncalculated_formulas and b"<f" in chunk and pattern.search(chunk):
             scan.uncalculated_formulas = True
         scan.rows = max(scan.rows, max(map(int, _ROW_NUMBER.findall(chunk)), default=0))
         letters.update(_CELL_COLUMN.findall(chunk))
+        if styles:
+            for column, row, style in _CELL_WITH_STYLE.findall(chunk):
+                if style in styles:
+                    scan.padded[(int(row), _column_index(column))] = styles[style]
     scan.columns = max((_column_index(column) + 1 for column in letters), default=0)
     return scan
