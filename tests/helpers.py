@@ -76,6 +76,17 @@ def worker_running(env: dict, *args: str, **popen):
         stop_process(process)
 
 
+def all_exit_cleanly(processes: list[subprocess.Popen], seconds: float = 300) -> None:
+    """Wait for each of ``processes`` (burst workers) to end with exit status 0; however it
+    goes, none of them outlives the call."""
+    try:
+        for process in processes:
+            assert process.wait(timeout=seconds) == 0
+    finally:
+        for process in processes:
+            stop_process(process)
+
+
 def stop_process(process: subprocess.Popen, seconds: float = 15) -> None:
     """Stop ``process`` (started with ``start_new_session=True``) and its process group:
     SIGTERM, then SIGKILL to the whole group after ``seconds``. Returns only once it is

@@ -7,7 +7,7 @@ from huddle.extensions import db
 from huddle.imports import drafts
 from huddle.models import ImportRun, Level, User
 
-from ..helpers import csv_file, start_worker, stop_process, worker_env
+from ..helpers import all_exit_cleanly, csv_file, start_worker, worker_env
 
 
 def _run(admin, name: str, numbers: range, level: Level) -> ImportRun:
@@ -27,13 +27,7 @@ def test_two_imports_that_share_addresses_run_at_once(app, admin, app_ctx, smtp_
     second = _run(admin, "tweede.csv", range(4000, 12000), b)  # 4,000 addresses in both
     assert drafts.start(first) and drafts.start(second)
 
-    workers = [start_worker(worker_env(app, smtp_sink), "--burst") for _ in range(2)]
-    try:
-        for worker in workers:
-            assert worker.wait(timeout=300) == 0
-    finally:
-        for worker in workers:
-            stop_process(worker)
+    all_exit_cleanly([start_worker(worker_env(app, smtp_sink), "--burst") for _ in range(2)])
 
     db.session.expire_all()
     assert [first.status, second.status] == ["done", "done"], (first.error, second.error)

@@ -25,7 +25,14 @@ from huddle.imports import claims, delivery, drafts
 from huddle.imports.applying import apply_import
 from huddle.models import ImportMail, ImportRun, MailKind, User, utcnow
 
-from ..helpers import csv_file, slow_sink, start_worker, stop_process, worker_env
+from ..helpers import (
+    all_exit_cleanly,
+    csv_file,
+    slow_sink,
+    start_worker,
+    stop_process,
+    worker_env,
+)
 
 BATCH = 2_000
 
@@ -73,13 +80,7 @@ def _until(seconds: float, check, what: str):
 def test_two_mail_workers_share_a_batch_and_send_each_mail_once(app, admin, app_ctx, tmp_path):
     run = _batch_import(admin, BATCH)
     with slow_sink(tmp_path, 0.002) as port:
-        workers = [_worker(app, port, "--burst") for _ in range(2)]
-        try:
-            for worker in workers:
-                assert worker.wait(timeout=300) == 0
-        finally:
-            for worker in workers:
-                stop_process(worker)
+        all_exit_cleanly([_worker(app, port, "--burst") for _ in range(2)])
 
     arrived = _arrived(tmp_path)
     people = {f"lid{i:04d}@x.nl" for i in range(BATCH)}
