@@ -10,9 +10,13 @@ every row (a timestamp) once, not per row.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import zlib
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
 
@@ -33,6 +37,49 @@ def in_list(connection: Connection, count: int) -> str:
     return ", ".join([_placeholder(connection.dialect)] * count)
 
 
+def _is_postgresql(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _copy(cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """PostgreSQL's COPY of ``rows`` into ``table``: the driver formats the rows in C and the
+    server parses them in one stream, a fraction of the cost of one statement per row."""
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _staged(cursor, table: Table, columns: Sequence[str], rows: list[tuple], quote) -> str:
+    """Copy ``rows`` into a temporary table with ``columns`` of ``table`` (made once per
+    transaction, emptied on each use) for a statement that reads them back; its name."""
+    names = ", ".join(map(quote, columns))
+    # One per table and set of columns (updates change different columns).
+    staging = quote(f"incoming_{table.name}_{zlib.crc32(names.encode()):08x}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS"
+        f" SELECT {names} FROM {quote(table.name)} WITH NO DATA"
+    )
+    cursor.execute(f"TRUNCATE {staging}")
+    _copy(cursor, staging, list(map(quote, columns)), rows)
+    return staging
+
+
+@contextlib.contextmanager
+def _driver_cursor(connection: Connection):
+    """The driver's own cursor: plain tuples, and COPY, which SQLAlchemy does not offer. Its
+    errors are raised as SQLAlchemy's (an IntegrityError as ``sqlalchemy.exc.IntegrityError``),
+    as from any other statement, so that callers catch one kind."""
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            None, None, error, connection.dialect.loaded_dbapi.Error
+        ) from error
+    finally:
+        cursor.close()
+
+
 def insert_many(
     table: Table,
     columns: Sequence[str],
@@ -40,17 +87,95 @@ def insert_many(
     *,
     ignore_conflicts: bool = False,
 ) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order, values in driver form)."""
+    """INSERT ``rows`` (tuples in ``columns`` order, values in driver form); with
+    ``ignore_conflicts``, skip those that would break a unique key."""
     if not rows:
         return
     connection = db.session.connection()
-    dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
-    marks = in_list(connection, len(columns))
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({marks})"
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    connection.exec_driver_sql(sql, rows)
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(map(quote, columns))
+    if not _is_postgresql(connection):
+        marks = in_list(connection, len(columns))
+        conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+        sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks}){conflicts}"
+        connection.exec_driver_sql(sql, rows)
+        return
+    with _driver_cursor(connection) as cursor:
+        if not ignore_conflicts:
+            _copy(cursor, quote(table.name), list(map(quote, columns)), rows)
+            return
+        staging = _staged(cursor, table, columns, rows, quote)
+        cursor.execute(
+            f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {staging}"
+            " ON CONFLICT DO NOTHING"
+        )
+
+
+def insert_with_ids(table: Table, columns: Sequence[str], rows: list[tuple], key: str) -> dict:
+    """INSERT ``rows`` as ``insert_many`` does; the new rows' ids by their ``key`` column
+    (one of ``columns``, unique)."""
+    if not rows:
+        return {}
+    connection = db.session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    position = list(columns).index(key)
+    with _driver_cursor(connection) as cursor:
+        if _is_postgresql(connection):
+            # The ids drawn from the table's sequence first, then the rows copied in with them:
+            # COPY cannot return what it made.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                (table.name, len(rows)),
+            )
+            ids = [new_id for (new_id,) in cursor.fetchall()]
+            _copy(
+                cursor,
+                quote(table.name),
+                [*map(quote, columns), "id"],
+                [(*row, new_id) for row, new_id in zip(rows, ids, strict=True)],
+            )
+            return {row[position]: new_id for row, new_id in zip(rows, ids, strict=True)}
+        # SQLite: many rows in one VALUES list (executemany cannot return rows), in chunks
+        # that stay under its limit of 32,766 parameters in one statement.
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))})"
+        row_marks = f"({in_list(connection, len(columns))})"
+        per_statement = 32_766 // len(columns)
+        found = {}
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([row_marks] * len(chunk))
+            cursor.execute(
+                f"{head} VALUES {values} RETURNING {quote(key)}, id",
+                [value for row in chunk for value in row],
+            )
+            found.update(cursor.fetchall())
+        return found
+
+
+def insert_pairs(
+    table: Table, columns: Sequence[str], firsts: list[int], seconds: list[int], fixed: tuple
+) -> None:
+    """INSERT a row for every pair of one of ``firsts`` and one of ``seconds`` (ids), with the
+    ``fixed`` values after them, skipping those that would break a unique key. The database
+    makes the pairs from two lists sent once, far less than a row sent per pair."""
+    if not firsts or not seconds:
+        return
+    connection = db.session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))})"
+    marks = in_list(connection, len(fixed))
+    if _is_postgresql(connection):
+        pairs = "unnest(%s::integer[]) AS a(id) CROSS JOIN unnest(%s::integer[]) AS b(id)"
+        lists = (firsts, seconds)
+    else:
+        pairs = "json_each(?) AS a CROSS JOIN json_each(?) AS b"
+        lists = (json.dumps(firsts), json.dumps(seconds))
+    first, second = ("a.id", "b.id") if _is_postgresql(connection) else ("a.value", "b.value")
+    connection.exec_driver_sql(
+        # "WHERE true": SQLite would read the ON of ON CONFLICT as the join's.
+        f"{head} SELECT {first}, {second}, {marks} FROM {pairs} WHERE true ON CONFLICT DO NOTHING",
+        (*fixed, *lists),
+    )
 
 
 def update_many(table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -58,39 +183,45 @@ def update_many(table: Table, columns: Sequence[str], rows: list[tuple]) -> None
     if not rows:
         return
     connection = db.session.connection()
-    dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
-    mark = _placeholder(dialect)
-    assignments = ", ".join(f"{quote(name)} = {mark}" for name in columns)
-    sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE id = {mark}"
-    connection.exec_driver_sql(sql, rows)
+    quote = connection.dialect.identifier_preparer.quote
+    name = quote(table.name)
+    if not _is_postgresql(connection):
+        mark = _placeholder(connection.dialect)
+        assignments = ", ".join(f"{quote(column)} = {mark}" for column in columns)
+        connection.exec_driver_sql(f"UPDATE {name} SET {assignments} WHERE id = {mark}", rows)
+        return
+    with _driver_cursor(connection) as cursor:
+        staging = _staged(cursor, table, (*columns, "id"), rows, quote)
+        assignments = ", ".join(f"{quote(c)} = {staging}.{quote(c)}" for c in columns)
+        cursor.execute(
+            f"UPDATE {name} SET {assignments} FROM {staging} WHERE {name}.id = {staging}.id"
+        )
 
 
 def select_in(query: str, values: list) -> list[tuple]:
-    """Run ``query`` (SQL ending in "IN") on the driver with ``values`` as the list: rows as
-    tuples. SQLAlchemy would compile one bind parameter per value and wrap every row, which
-    costs more than the lookup itself for thousands of addresses."""
+    """Run ``query``, SQL ending in an indexed column, with "is one of ``values``" after it:
+    rows as plain tuples. SQLAlchemy would compile one bind parameter per value and wrap every
+    row, which costs more than the lookup itself for thousands of addresses.
+
+    On PostgreSQL the values go as one array (``= ANY``), and the lookup is made by index
+    even where the planner's statistics predate the rows a bulk write added in this
+    transaction: without them it guesses that a thousand keys match most of a table and
+    scans all of it, once per batch, each time longer (100,000 rows: 3.5 s of scans).
+    ANALYZE would tell it, but holds a lock to the end of the transaction that two imports
+    could deadlock on."""
     if not values:
         return []
     connection = db.session.connection()
-    marks = in_list(connection, len(values))
-    # The driver's own cursor: its plain tuples cost less than SQLAlchemy's Row objects.
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(f"{query} ({marks})", tuple(values))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def refresh_statistics(table: Table) -> None:
-    """Let PostgreSQL's planner know how many rows ``table`` has now, this transaction's
-    own included (ANALYZE counts those). Nothing to do on SQLite."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            f"ANALYZE {connection.dialect.identifier_preparer.quote(table.name)}"
-        )
+    with _driver_cursor(connection) as cursor:
+        if not _is_postgresql(connection):
+            cursor.execute(f"{query} IN ({in_list(connection, len(values))})", tuple(values))
+            return cursor.fetchall()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        try:
+            cursor.execute(f"{query} = ANY(%s)", (list(values),))
+            return cursor.fetchall()
+        finally:
+            cursor.execute("RESET enable_seqscan")
 
 
 def fetch_all(statement) -> list[tuple]:

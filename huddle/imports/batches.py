@@ -29,9 +29,19 @@ from operator import itemgetter
 from flask import current_app
 from sqlalchemy import select
 
-from ..bulk import db_value, in_list, insert_many, update_many
+from ..bulk import db_value, insert_many, insert_pairs, insert_with_ids, update_many
 from ..extensions import db
-from ..models import GrantSource, ImportMail, ImportRow, Level, MailKind, MailStatus, User, utcnow
+from ..models import (
+    GrantSource,
+    ImportMail,
+    ImportRow,
+    Level,
+    MailKind,
+    MailStatus,
+    User,
+    UserLevel,
+    utcnow,
+)
 from ..pipeline.columns import USER_COLUMNS
 from ..pipeline.duplicates import SeenAddresses, mark_duplicates
 from ..pipeline.planning import RowAction, RowPlan, plan_row
@@ -56,6 +66,7 @@ IMPORT_ROW_COLUMNS = (
 )
 USER_INSERT_COLUMNS = (*USER_COLUMNS, "is_admin", "password_hash", "created_at", "updated_at")
 MAIL_COLUMNS = ("import_id", "user_id", "kind", "status", "attempts", "last_error", "levels_gained")
+GRANT_COLUMNS = ("user_id", "level_id", "granted_at", "granted_via", "granted_by_id")
 # A valid row planned as a new user, as it crosses from the helper: (line, values in
 # USER_COLUMNS order, level names, cells as JSON).
 CANDIDATE_FIELDS = ("line", "values", "levels", "cells")
@@ -122,6 +133,7 @@ class BatchWrites:
     grants: dict[tuple[int, ...], list[str]] = field(
         default_factory=lambda: defaultdict(list)
     )  # level ids → the addresses of the users who gain them
+    known_ids: dict[str, int] = field(default_factory=dict)  # existing users' ids, by address
     import_rows: list[tuple] = field(default_factory=list)  # in IMPORT_ROW_COLUMNS order
     welcome: list[str] = field(default_factory=list)  # addresses of new users to welcome
     update_mails: list[tuple] = field(default_factory=list)  # in MAIL_COLUMNS order
@@ -190,6 +202,7 @@ def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> Batc
             if setting.notify_new:
                 writes.welcome.append(email)
         elif action is RowAction.UPDATE:
+            writes.known_ids[email] = plan.user_id
             if plan.field_changes:
                 # Grouped by which columns change, so that each group is one executemany.
                 columns = tuple(sorted(plan.field_changes))
@@ -314,46 +327,24 @@ def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
 
 
 def write(writes: BatchWrites, setting: Setting) -> None:
-    """Write one batch in the session's transaction."""
-    insert_many(User.__table__, USER_INSERT_COLUMNS, writes.new_users)
+    """Write one batch in the session's transaction. Levels and mails are written by user id:
+    the new users' ids come back from their INSERT, the others' were looked up."""
+    ids = insert_with_ids(User.__table__, USER_INSERT_COLUMNS, writes.new_users, "email")
+    ids.update(writes.known_ids)
     for columns, rows in writes.field_updates.items():
         update_many(User.__table__, (*columns, "updated_at"), rows)
+    # A level granted meanwhile by someone else is no error.
+    granted = (setting.now, GrantSource.IMPORT.value, setting.import_id)
     for level_ids, emails in writes.grants.items():
-        if emails:
-            _grant(level_ids, emails, setting)
+        user_ids = [ids[email] for email in emails]
+        insert_pairs(UserLevel.__table__, GRANT_COLUMNS, user_ids, list(level_ids), granted)
     insert_many(ImportRow.__table__, IMPORT_ROW_COLUMNS, writes.import_rows)
-    if writes.welcome:
-        _owe_welcome_mails(writes.welcome, setting)
+    welcome = (setting.import_id, MailKind.WELCOME.value, MailStatus.PENDING.value, 0, "", "[]")
+    welcome_mails = [
+        (welcome[0], user_id, *welcome[1:]) for user_id in sorted(ids[e] for e in writes.welcome)
+    ]
+    insert_many(ImportMail.__table__, MAIL_COLUMNS, welcome_mails, ignore_conflicts=True)
     insert_many(ImportMail.__table__, MAIL_COLUMNS, writes.update_mails, ignore_conflicts=True)
-
-
-def _grant(level_ids: tuple[int, ...], emails: list[str], setting: Setting) -> None:
-    # One statement for every user of the batch who gains the same levels: the database joins
-    # addresses to ids itself, which costs less than sending a row per grant. A level granted
-    # meanwhile by someone else is no error.
-    connection = db.session.connection()
-    mark = in_list(connection, 1)
-    connection.exec_driver_sql(
-        "INSERT INTO user_levels (user_id, level_id, granted_at, granted_via, granted_by_id)"
-        f" SELECT users.id, levels.id, {mark}, {mark}, {mark} FROM users, levels"
-        f" WHERE users.email IN ({in_list(connection, len(emails))})"
-        f" AND levels.id IN ({in_list(connection, len(level_ids))})"
-        " ON CONFLICT DO NOTHING",
-        (setting.now, GrantSource.IMPORT.value, setting.import_id, *emails, *level_ids),
-    )
-
-
-def _owe_welcome_mails(emails: list[str], setting: Setting) -> None:
-    connection = db.session.connection()
-    mark = in_list(connection, 1)
-    connection.exec_driver_sql(
-        "INSERT INTO import_mails"
-        " (import_id, user_id, kind, status, attempts, last_error, levels_gained)"
-        f" SELECT {mark}, id, {mark}, {mark}, 0, '', '[]' FROM users"
-        f" WHERE email IN ({in_list(connection, len(emails))}) ORDER BY id"
-        " ON CONFLICT DO NOTHING",
-        (setting.import_id, MailKind.WELCOME.value, MailStatus.PENDING.value, *emails),
-    )
 
 
 def write_all(

@@ -8,32 +8,33 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
-from ..bulk import refresh_statistics, select_in
+from ..bulk import select_in
 from ..extensions import db
 from ..i18n import LANGUAGES, language_of
-from ..models import ColumnAlias, ImportRow, ImportRun, Level, User
+from ..models import ColumnAlias, ImportRun, Level, User
 from ..pipeline.columns import USER_COLUMNS
 from ..pipeline.planning import ExistingUser
 
 # Where addresses were in the rows stored so far: addresses → their first line.
 EarlierLines = Callable[[list[str]], dict[str, int]]
 
-_EXISTING_QUERY = f"SELECT id, {', '.join(USER_COLUMNS)} FROM users WHERE email IN"
-_LEVELS_QUERY = (
-    "SELECT user_levels.user_id, levels.name FROM user_levels"
-    " JOIN levels ON levels.id = user_levels.level_id WHERE user_levels.user_id IN"
-)
+_EXISTING_QUERY = f"SELECT id, {', '.join(USER_COLUMNS)} FROM users WHERE email"
+# By user id alone, no join: the one index that serves it is then the obvious plan.
+_LEVELS_QUERY = "SELECT user_id, level_id FROM user_levels WHERE user_id"
 
 
 def load_existing(emails: Iterable[str]) -> dict[str, ExistingUser]:
-    """The users with these (normalised) addresses, with their level names: two queries."""
+    """The users with these (normalised) addresses, with their level names: three queries."""
     found = {}
     for user_id, *values in select_in(_EXISTING_QUERY, list({e for e in emails if e})):
         user = ExistingUser(user_id, dict(zip(USER_COLUMNS, values, strict=True)), set())
         found[user.values["email"]] = user
+    if not found:
+        return found
     by_id = {user.id: user for user in found.values()}
-    for user_id, name in select_in(_LEVELS_QUERY, list(by_id)):
-        by_id[user_id].levels.add(name)
+    names = dict(db.session.execute(select(Level.id, Level.name)).all())
+    for user_id, level_id in select_in(_LEVELS_QUERY, list(by_id)):
+        by_id[user_id].levels.add(names[level_id])
     return found
 
 
@@ -71,22 +72,12 @@ def column_aliases(admin: User | None) -> dict[str, str]:
     )
 
 
-def stored_lines(import_id: int, *, refresh_statistics_as_rows_grow: bool = False) -> EarlierLines:
+def stored_lines(import_id: int) -> EarlierLines:
     """Where addresses were in the rows of this import stored so far (for finding an address
     used twice): a function from addresses to their first line."""
-    query = f"SELECT email, line FROM import_rows WHERE import_id = {int(import_id)} AND email IN"
-    lookups = 0
+    query = f"SELECT email, line FROM import_rows WHERE import_id = {int(import_id)} AND email"
 
     def lookup(emails: list[str]) -> dict[str, int]:
-        nonlocal lookups
-        lookups += 1
-        if refresh_statistics_as_rows_grow and lookups in (5, 50, 500):
-            # PostgreSQL plans by its statistics, which do not yet know the rows this
-            # transaction stored: it would scan them all for every batch (50,000 rows: 26 s
-            # instead of 0.3). SQLite prefers the index without being told. Only while
-            # previewing: ANALYZE holds a lock to the end of the transaction, and two imports
-            # applying at once, each waiting on the other's new addresses, would deadlock.
-            refresh_statistics(ImportRow.__table__)
         first: dict[str, int] = {}
         for email, line in select_in(query, emails):
             if line < first.get(email, line + 1):

@@ -63,7 +63,7 @@ def build_preview(run: ImportRun) -> None:
             outcome=False,
             collect_names=not table.encoding_certain,
         )
-        earlier_lines = stored_lines(run.id, refresh_statistics_as_rows_grow=True)
+        earlier_lines = stored_lines(run.id)
         samples = batches.write_all(batches.planned_batches(table, setting), setting, earlier_lines)
     except FileProblem as problem:
         # Rows stored before a broken line go too: the file is refused as a whole.

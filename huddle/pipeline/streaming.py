@@ -12,11 +12,13 @@ process: starting a helper would cost more than it saves.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
@@ -127,7 +129,7 @@ def _from_helper(table: CsvTable, checked: Callable[[], Iterator[CheckedRow]], w
     _widen(receiver)
     helper = context.Process(
         target=_send_batches,
-        args=(table, checked, work, sender),
+        args=(table, checked, work, sender, os.getpid()),
         name="huddle-check-rows",
         daemon=True,
     )
@@ -162,12 +164,26 @@ def _widen(pipe) -> None:
         fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _send_batches(table: CsvTable, checked, work, sender) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _end_with_parent(parent: int) -> None:
+    """Let the kernel kill this helper the moment its parent dies (Linux): a failed write to
+    the pipe would end it too, but only at its next batch, which for a sheet read whole can
+    be a minute later, a minute of a core spent for no one."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that was set
+        os._exit(1)
+
+
+def _send_batches(table: CsvTable, checked, work, sender, parent: int) -> None:
     """In the helper: check the rows, do the work on each batch and send what it returns."""
 
     # Let go of everything the parent had open (database connections, the pipe's other end):
     # if the parent dies, its transaction must end with it, and our next write must fail
     # (no reader left) so that we end too.
+    _end_with_parent(parent)
     keep = sender.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))

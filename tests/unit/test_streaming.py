@@ -1,6 +1,12 @@
 """The checked-row stream gives the same rows whether a helper process checks them or not."""
 
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +67,46 @@ def test_stopping_early_stops_the_helper(monkeypatch):
     assert next(rows).line == 2
     rows.close()
     assert not [p for p in multiprocessing.active_children() if p.name == "huddle-check-rows"]
+
+
+# A parent whose helper is busy with one long batch (like a wide sheet read whole) says its
+# helper's pid and is killed, as gunicorn kills a web worker at its timeout.
+_PARENT_THAT_DIES = """
+import multiprocessing, os, signal, sys, threading, time
+sys.path.insert(0, {tests!r})
+from huddle.pipeline import streaming
+from huddle.pipeline.reading import open_table
+from unit.test_streaming import LEVELS, _file
+
+def slow(batch):
+    time.sleep(60)
+    return len(batch)
+
+def die():
+    print(*(child.pid for child in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+threading.Timer(1.0, die).start()
+next(iter(streaming.check_in_batches(open_table(_file(5000)), {{}}, LEVELS, slow)))
+"""
+
+
+def test_the_helper_dies_with_its_parent():
+    """The helper of a parent that is killed ends at once, not at its next batch."""
+    tests = str(Path(__file__).resolve().parent.parent)
+    parent = subprocess.run(
+        [sys.executable, "-c", _PARENT_THAT_DIES.format(tests=tests)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    helper = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(helper, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(helper, signal.SIGKILL)
+    raise AssertionError("the helper outlived its parent")
