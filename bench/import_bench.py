@@ -433,9 +433,8 @@ def main() -> None:
                 results[mode] = seconds
                 print(f"{rows:>10,} {label:<28} {seconds:8.2f} {rows / seconds:10,.0f} {peak:8.0f}")
             ratio = results["apply"] / results[floor]
-            print(
-                f"{'':>10} {'(b)/(' + ('e' if floor == 'copy_whole' else 'c') + ')':<28} {ratio:8.2f}"
-            )
+            label = "(b)/(e)" if floor == "copy_whole" else "(b)/(c)"
+            print(f"{'':>10} {label:<28} {ratio:8.2f}")
             reading = measure_reading(path)
             for name, label in (
                 ("bare", "(r1) csv.reader alone"),

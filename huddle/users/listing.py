@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, column, func, literal_column, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from ..bounds import MAX_PAGE, int_arg
@@ -36,9 +36,36 @@ def has_any_level(level_ids) -> ColumnElement[bool]:
     )
 
 
+SEARCHED = (User.email, User.first_name, User.infix, User.last_name)
+# PostgreSQL: the searched columns as one text, the expression its trigram index holds
+# (migration 0011; the same text, or the index is not used). A search word holds no space,
+# so it is in this text only where it is in one column.
+SEARCH_TEXT = literal_column(
+    "(users.email || ' ' || users.first_name || ' ' || users.infix || ' ' || users.last_name)"
+)
+TRIGRAM = 3  # the search indexes know parts of words this long; a shorter word is scanned for
+
+
 def _like_pattern(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _contains_word(word: str) -> ColumnElement[bool]:
+    """SQLite: ``word`` is part of one of the searched columns, (ASCII) case ignored, found
+    by reading every user. LIKE already ignores that case; the ILIKE emulation wraps every
+    value in lower() and is three times slower."""
+    pattern = _like_pattern(word)
+    return or_(*(searched.like(pattern, escape="\\") for searched in SEARCHED))
+
+
+def _in_search_index(words: list[str]) -> ColumnElement[bool]:
+    """SQLite: every word is part of one of the searched columns, found in the users'
+    trigram index (migration 0011) instead of by reading every user. Each word is one FTS5
+    phrase in double quotes, so that no character in it is read as query syntax."""
+    phrases = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    found = text("SELECT rowid FROM users_search WHERE users_search MATCH :phrases")
+    return User.id.in_(found.bindparams(phrases=phrases).columns(column("rowid")))
 
 
 @dataclass(frozen=True)
@@ -72,22 +99,18 @@ class UserQuery:
         return f"-{key}" if self.sort == key else key
 
     def filters(self) -> list:
-        conditions = []
-        # SQLite's LIKE already ignores (ASCII) case; its ILIKE emulation wraps every value in
-        # lower() and is three times slower on 100,000 users. PostgreSQL needs ILIKE.
+        """The conditions on users: every search word in one of the searched columns (any
+        part of it, case ignored), and the level."""
+        words = self.q.split()
         sqlite = db.session.get_bind().dialect.name == "sqlite"
-        for word in self.q.split():
-            pattern = _like_pattern(word)
-            conditions.append(
-                or_(
-                    *(
-                        column.like(pattern, escape="\\")
-                        if sqlite
-                        else column.ilike(pattern, escape="\\")
-                        for column in (User.email, User.first_name, User.infix, User.last_name)
-                    )
-                )
-            )
+        if not sqlite:
+            # ILIKE on the text its trigram index (pg_trgm) holds.
+            conditions = [SEARCH_TEXT.ilike(_like_pattern(word), escape="\\") for word in words]
+        else:
+            conditions = [_contains_word(word) for word in words if len(word) < TRIGRAM]
+            long_words = [word for word in words if len(word) >= TRIGRAM]
+            if long_words:
+                conditions.append(_in_search_index(long_words))
         if self.level_id:
             conditions.append(has_any_level([self.level_id]))
         return conditions
@@ -120,11 +143,8 @@ def list_users(query: UserQuery, per_page: int = 50) -> UserPage:
     """One page of users matching ``query``; a page past the end shows the last page."""
     filters = query.filters()
     if query.q:
-        # A search scans the users: one pass gives the page and, as a window count, the
-        # total, instead of one pass for each.
-        rows = db.session.execute(
-            _page_of_ids(query, filters, per_page, query.page).add_columns(func.count().over())
-        ).all()
+        # One pass gives the page and, as a window count, the total, instead of one each.
+        rows = db.session.execute(_page_of_found(query, filters, per_page)).all()
         if rows:
             total = rows[0][1]
             return _page(query.page, [row[0] for row in rows], total, per_page)
@@ -151,6 +171,26 @@ def _page_of_ids(query: UserQuery, filters: list, per_page: int, page: int):
         .order_by(*query.order_by())
         .limit(per_page)
         .offset((page - 1) * per_page)
+    )
+
+
+def _page_of_found(query: UserQuery, filters: list, per_page: int):
+    """A page of a search, with the count of all it found: the users found first (by the
+    search indexes), then sorted. Not one query that sorts and filters at once: a planner
+    would walk the users in name order through the sort's index, testing each, to stop at
+    the page's 50, and that reads nearly all of them when the words are rare
+    (PostgreSQL: 146 ms instead of 26 on 100,000 users). MATERIALIZED keeps the two steps."""
+    sort_columns = SORT_COLUMNS[query.sort.lstrip("-")]
+    wanted = list(dict.fromkeys((User.id, *sort_columns)))
+    found = select(*wanted).where(*filters).cte("found").prefix_with("MATERIALIZED")
+    order = [found.c[column.key] for column in sort_columns]
+    if query.sort.startswith("-"):
+        order = [column.desc() for column in order]
+    return (
+        select(found.c.id, func.count().over())
+        .order_by(*order)
+        .limit(per_page)
+        .offset((query.page - 1) * per_page)
     )
 
 
