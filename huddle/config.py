@@ -103,6 +103,10 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024),
         "PASSWORD_LINK_MAX_AGE_HOURS": int(env.get("PASSWORD_LINK_MAX_AGE_HOURS") or 72),
         "USERS_PER_PAGE": 50,
+        # An upload with more to read than this (a workbook unpacked) is checked by a worker,
+        # with its progress shown, not within the web request (which a server ends at 30 s).
+        # 32 MB: about 400,000 rows of a CSV file, checked here in a few seconds.
+        "IMPORT_CHECK_IN_WORKER_BYTES": 32 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=https),

@@ -122,6 +122,7 @@ def _pipeline_language_reset(_exc=None) -> None:
 
 STATUS_LABELS = {
     "draft": _l("draft"),
+    "checking": _l("checking"),
     "queued": _l("queued"),
     "running": _l("running"),
     "done": _l("done"),

@@ -8,6 +8,7 @@ are queued by their dotted names (``queue.enqueue("huddle.jobs.run_import", id)`
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -23,10 +24,13 @@ from .i18n import in_language, language_of
 from .imports import claims, delivery
 from .imports.applying import apply_import
 from .imports.lookups import mail_language
-from .imports.preview import problem_rows_csv
+from .imports.preview import build_preview, problem_rows_csv
 from .imports.upkeep import upkeep as upkeep_imports
 from .models import Export, ExportStatus, ImportMail, ImportRun, ImportStatus, MailKind, User
+from .pipeline.reading import lines_hint
 from .tokens import export_download_token, external_url, set_password_link
+
+log = logging.getLogger(__name__)
 
 
 def mail_set_password_link(user_id: int) -> str:
@@ -59,6 +63,31 @@ def run_import(import_id: int) -> str:
         # The import stands; the upkeep queues its mails once the queue is back.
         return f"import {run.status}; its mails wait for the queue"
     return f"import {run.status}"
+
+
+def check_import(import_id: int) -> str:
+    """Check a large file's rows for its draft's preview (``drafts.check``). Safe to run
+    twice: a draft no longer checking is left alone."""
+    run = db.session.get(ImportRun, import_id)
+    if run is None or run.status != ImportStatus.CHECKING:
+        return "skipped: not checking"
+    with (
+        in_language(language_of(run.created_by)),
+        progress.reporter("check", run.id, lines_hint(run.file_data)) as report,
+    ):
+        try:
+            build_preview(run, report)
+        except Exception:
+            db.session.rollback()
+            log.exception("Checking import %s failed", import_id)
+            run = db.session.get(ImportRun, import_id)
+            run.status = ImportStatus.REJECTED
+            run.file_error = _(
+                "Checking this file failed unexpectedly. Upload it again; if it fails again, "
+                "contact support."
+            )
+    db.session.commit()
+    return f"checked: {run.status}"
 
 
 def mail_import(import_id: int) -> str:

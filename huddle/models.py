@@ -144,6 +144,7 @@ class ImportStatus(enum.StrEnum):
     """Where an import is, from draft to done."""
 
     DRAFT = "draft"  # uploaded, being checked and set up in the wizard
+    CHECKING = "checking"  # a draft whose large file a worker is checking for the preview
     REJECTED = "rejected"  # the file cannot be read at all; file_error says why
     QUEUED = "queued"
     RUNNING = "running"

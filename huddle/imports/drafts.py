@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -17,7 +18,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import ColumnAlias, ImportFile, ImportRun, ImportStatus, Level, User
 from ..pipeline.columns import FULL_NAME, LABELS
-from ..pipeline.reading import MAPPABLE, ReadOptions
+from ..pipeline.reading import MAPPABLE, ReadOptions, bytes_to_read
 from .lookups import column_aliases
 from .preview import build_preview
 
@@ -59,9 +60,43 @@ def create_import(
 def create_draft(filename: str, data: bytes, *, admin: User | None) -> ImportRun:
     """Store an upload as a new draft import with its preview; returns it (maybe rejected)."""
     run = create_import(filename, data, admin=admin)
-    build_preview(run)
-    db.session.commit()
+    check(run)
     return run
+
+
+def check(run: ImportRun) -> None:
+    """Check the draft's rows for its preview, committed: here, or, for a file too large to
+    check within a web request, by a worker (the run is then "checking" until it is done,
+    and its page shows how far it got). Without a queue to hand it to, here after all."""
+    if bytes_to_read(run.file_data) < current_app.config["IMPORT_CHECK_IN_WORKER_BYTES"]:
+        build_preview(run)
+        db.session.commit()
+        return
+    run.status = ImportStatus.CHECKING
+    db.session.commit()  # before the job is queued, so the worker finds it checking
+    try:
+        job = queue.enqueue(
+            "huddle.jobs.check_import", run.id, on="imports", retries=1, job_timeout=3600
+        )
+    except queue.QueueUnavailable:
+        build_preview(run)
+        db.session.commit()
+        return
+    run.job_id = job.id
+    db.session.commit()
+
+
+def notice_stopped_check(run: ImportRun) -> None:
+    """A check whose job RQ gave up on (its process was killed, and the retry too) ends the
+    draft as a file that could not be checked, so that the admin is not left waiting."""
+    if run.status != ImportStatus.CHECKING or not run.job_id or not queue.job_lost(run.job_id):
+        return
+    run.status = ImportStatus.REJECTED
+    run.file_error = _(
+        "Checking this file stopped unexpectedly (the process checking it was stopped). "
+        "Upload it again; if that happens again, split it into smaller files."
+    )
+    db.session.commit()
 
 
 def replace_file(run: ImportRun, filename: str, data: bytes, *, admin: User) -> ImportRun:
@@ -78,8 +113,7 @@ def replace_file(run: ImportRun, filename: str, data: bytes, *, admin: User) -> 
     )
     db.session.delete(run)
     _set_valid_levels(replacement, replacement.level_ids)
-    build_preview(replacement)
-    db.session.commit()
+    check(replacement)
     return replacement
 
 
@@ -88,15 +122,13 @@ def read_as(run: ImportRun, chosen: ReadOptions) -> None:
     checked again (the column titles the admin mapped stay mapped)."""
     aliases = run.read_options.get("aliases")
     run.read_options = {**chosen.to_dict(), **({"aliases": aliases} if aliases else {})}
-    build_preview(run)
-    db.session.commit()
+    check(run)
 
 
 def set_levels(run: ImportRun, level_ids: list[int]) -> None:
     """Choose the levels every imported user gets; the rows are checked again against them."""
     _set_valid_levels(run, level_ids)
-    build_preview(run)
-    db.session.commit()
+    check(run)
 
 
 def _set_valid_levels(run: ImportRun, level_ids: Sequence[int]) -> None:
@@ -122,8 +154,7 @@ def map_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> dict[str
     if problems:
         return problems
     _remember(run, admin, used)
-    build_preview(run)
-    db.session.commit()
+    check(run)
     return {}
 
 
@@ -134,8 +165,7 @@ def split_names(run: ImportRun, admin: User, title: str) -> bool:
     if title not in dict(run.reading.get("columns", [])):
         return False
     _remember(run, admin, {title: FULL_NAME})
-    build_preview(run)
-    db.session.commit()
+    check(run)
     return True
 
 
@@ -149,8 +179,7 @@ def use_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> bool:
     if not chosen or not set(chosen) <= offered or not set(chosen.values()) <= MAPPABLE:
         return False
     _remember(run, admin, chosen)
-    build_preview(run)
-    db.session.commit()
+    check(run)
     return True
 
 
@@ -203,7 +232,10 @@ def drafts_of(admin: User) -> list[ImportRun]:
     """The admin's draft imports, newest first."""
     return db.session.scalars(
         select(ImportRun)
-        .where(ImportRun.created_by_id == admin.id, ImportRun.status == ImportStatus.DRAFT.value)
+        .where(
+            ImportRun.created_by_id == admin.id,
+            ImportRun.status.in_([ImportStatus.DRAFT.value, ImportStatus.CHECKING.value]),
+        )
         .order_by(ImportRun.created_at.desc())
     ).all()
 

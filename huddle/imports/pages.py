@@ -25,7 +25,7 @@ def detail(public_id: str):
     """The import's own page: its progress while it runs, its outcome and mails after."""
     run = import_or_404(public_id)
     notice_stopped_work(run)
-    if run.status == ImportStatus.DRAFT:
+    if run.status in (ImportStatus.DRAFT, ImportStatus.CHECKING):
         return redirect(url_for(".preview", public_id=run.public_id))
     return render_template("imports/detail.html", run=run, **_outcome(run))
 

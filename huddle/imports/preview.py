@@ -50,9 +50,10 @@ def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
     }
 
 
-def build_preview(run: ImportRun) -> None:
+def build_preview(run: ImportRun, progress=lambda done: None) -> None:
     """Check the whole file (with the admin's fixes and chosen levels) and store every row's
-    plan for the preview. A file that cannot be read marks the run rejected."""
+    plan for the preview, telling ``progress`` the rows done as it goes. A file that cannot
+    be read marks the run rejected."""
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
     try:
         table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
@@ -64,7 +65,9 @@ def build_preview(run: ImportRun) -> None:
             collect_names=not table.encoding_certain,
         )
         earlier_lines = stored_lines(run.id)
-        samples = batches.write_all(batches.planned_batches(table, setting), setting, earlier_lines)
+        samples = batches.write_all(
+            batches.planned_batches(table, setting), setting, earlier_lines, progress
+        )
     except FileProblem as problem:
         # Rows stored before a broken line go too: the file is refused as a whole.
         db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))

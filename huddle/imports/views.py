@@ -18,7 +18,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import htmx, mail, queue
+from .. import htmx, mail, progress, queue
 from ..bounds import MAX_PAGE, int_arg, is_id
 from ..extensions import db
 from ..i18n import LANGUAGES, in_language, language_of
@@ -38,6 +38,7 @@ from ..pipeline.reading import SEPARATORS, ReadOptions
 from ..pipeline.writing import MEDIA_TYPES, template_csv
 from ..pipeline.xlsx import write_xlsx
 from ..tokens import external_url
+from ..waiting import import_waits_for
 from . import drafts, summary
 from .forms import MailOptionsForm, UploadForm
 from .lookups import chosen_level_names, mail_language
@@ -65,7 +66,7 @@ def readable_import(public_id: str) -> ImportRun:
 
 
 def _someone_elses_draft(run: ImportRun) -> bool:
-    is_draft = run.status in (ImportStatus.DRAFT, ImportStatus.REJECTED)
+    is_draft = run.status in (ImportStatus.DRAFT, ImportStatus.CHECKING, ImportStatus.REJECTED)
     owner = run.created_by_id
     return is_draft and owner is not None and owner != current_user.id
 
@@ -87,10 +88,14 @@ def draft_step(view):
     @wraps(view)
     def wrapper(public_id: str, **kwargs):
         run = import_or_404(public_id)
-        if run.status not in (ImportStatus.DRAFT, ImportStatus.REJECTED):
+        if run.status not in (ImportStatus.DRAFT, ImportStatus.CHECKING, ImportStatus.REJECTED):
             return _go(url_for(".detail", public_id=run.public_id))
         if _someone_elses_draft(run):
             abort(403, description=_whose(run))
+        if run.status == ImportStatus.CHECKING and request.endpoint != "imports.preview":
+            # Nothing to do with its rows until a worker has checked them: the preview page
+            # shows how far it got.
+            return _go(url_for(".preview", public_id=run.public_id))
         return view(run, **kwargs)
 
     return wrapper
@@ -167,7 +172,24 @@ def preview(run: ImportRun):
         name = upload.filename or "upload.csv"
         replacement = drafts.replace_file(run, name, upload.read(), admin=current_user)
         return _go(url_for(".preview", public_id=replacement.public_id))
-    return _step("_step_preview.html", "preview", form=form, run=run, **_preview(run))
+    drafts.notice_stopped_check(run)
+    context = _checking(run) if run.status == ImportStatus.CHECKING else _preview(run)
+    return _step("_step_preview.html", "preview", form=form, run=run, **context)
+
+
+@bp.get("/<public_id>/checking")
+def checking(public_id: str):
+    """How far a worker has got checking a large file (polled by htmx); once it is done,
+    the page reloads to show the preview."""
+    run = readable_import(public_id)
+    drafts.notice_stopped_check(run)
+    if run.status != ImportStatus.CHECKING:
+        return htmx.reload_page()
+    return render_template("imports/_checking.html", run=run, **_checking(run))
+
+
+def _checking(run: ImportRun) -> dict:
+    return {"progress": progress.read("check", run.id), "waits_for": import_waits_for(run)}
 
 
 @bp.post("/<public_id>/read-as")
