@@ -13,10 +13,8 @@ how to fix it; problems of single rows are left to validating.py.
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -230,14 +228,14 @@ def _workbook_kind(data: bytes) -> str:
 
 def bytes_to_read(data: bytes) -> int:
     """How much a reader of ``data`` goes through: a workbook (a zip) unpacked, any other
-    file as it is. Read from the zip's directory only, so it costs next to nothing."""
+    file as it is; 0 for a workbook refused unread (damaged, or a zip bomb that unpacks to
+    far more than a list of users). Read from the zip's directory only: next to nothing."""
     if not data.startswith(XLSX_MAGIC):
         return len(data)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return len(data)  # the reader will say what is wrong with it
+        return workbook.unpacked_size(data)
+    except FileProblem:
+        return 0
 
 
 def lines_hint(data: bytes) -> int:

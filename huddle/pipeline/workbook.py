@@ -51,8 +51,9 @@ def is_ods(data: bytes) -> bool:
     )
 
 
-def _check_unpacked_size(data: bytes, kind: str = "xlsx") -> None:
-    """``FileProblem`` for a zip (a workbook) that unpacks to far more than a list of users."""
+def unpacked_size(data: bytes, kind: str = "xlsx") -> int:
+    """The bytes a zip (a workbook) unpacks to, from its directory alone; ``FileProblem``
+    when it is damaged or unpacks to far more than a list of users."""
     with _unreadable_when_damaged(kind):
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
     unpacked = sum(entry.file_size for entry in entries)
@@ -67,6 +68,7 @@ def _check_unpacked_size(data: bytes, kind: str = "xlsx") -> None:
             ),
             _("Save the sheet with the users as “CSV (semicolon separated)” and upload that."),
         )
+    return unpacked
 
 
 @contextlib.contextmanager
@@ -110,7 +112,7 @@ def _unreadable(kind: str) -> FileProblem:
 
 def _open(data: bytes, kind: str) -> CalamineWorkbook:
     if kind != "xls":
-        _check_unpacked_size(data, kind)
+        unpacked_size(data, kind)
     with _unreadable_when_damaged(kind):
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
 
