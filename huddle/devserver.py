@@ -10,6 +10,8 @@ Redis (then the workers too, to connect to it), each said in the terminal.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import signal
 import subprocess
 import sys
@@ -80,6 +82,26 @@ def _keep_watch(config, workers: Workers, stopping: threading.Event) -> None:
         workers.restart_dead()
 
 
+def _start_web(host: str, port: int) -> subprocess.Popen | None:
+    """The app served by gunicorn with a worker per core, as deployed, so that what an admin
+    tries here is as fast as in production; None where gunicorn does not run (Windows):
+    then Werkzeug's server serves it."""
+    if importlib.util.find_spec("gunicorn") is None or os.name != "posix":
+        return None
+    workers = str(os.cpu_count() or 2)
+    command = [sys.executable, "-m", "gunicorn", "-w", workers, "-b", f"{host}:{port}", "app:app"]
+    return subprocess.Popen([*command, "--log-level", "warning"])
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def run_dev(app: Flask, host: str, port: int) -> None:
     """Run web, worker, embedded Redis and the mail sink until Ctrl-C or SIGTERM."""
     config = app.config
@@ -102,13 +124,19 @@ def run_dev(app: Flask, host: str, port: int) -> None:
     watch = threading.Thread(target=_keep_watch, args=(config, workers, stopping), daemon=True)
     watch.start()
     click.echo(f"Web:    http://{host}:{port}/  (Ctrl-C stops everything)")
+    web = _start_web(host, port)
     try:
-        run_simple(host, port, app, threaded=True)
+        if web is None:
+            run_simple(host, port, app, threaded=True)
+        else:
+            web.wait()
     except KeyboardInterrupt:
         pass
     finally:
         stopping.set()
         watch.join()
+        if web is not None:
+            _stop(web)
         workers.stop()
         if sink is not None:
             sink.stop()

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -32,8 +33,9 @@ def dev(tmp_path):
         if key not in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "SECRET_KEY", "RQ_QUEUE")
     }
     env.update(HUDDLE_INSTANCE_PATH=str(tmp_path), MAIL_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "dev", "--port", str(free_port())],
+        [sys.executable, "-m", "flask", "--app", "app", "dev", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -46,6 +48,7 @@ def dev(tmp_path):
     reader.start()
     try:
         wait_until(60, lambda: any(line.startswith("Web:") for line in lines), "the web server")
+        process.port = port
         yield process, lines, tmp_path
     finally:
         process.send_signal(signal.SIGTERM)
@@ -88,6 +91,24 @@ def _workers_registered(instance: Path, pids: set[int]) -> bool:
         connection = redis.Redis(unix_socket_path=settings["unixsocket"])
         return pids <= {worker.pid for worker in Worker.all(connection)}
     except (redis.RedisError, OSError):
+        return False
+
+
+def test_the_web_is_served_by_gunicorn_with_a_worker_per_core(dev):
+    process, _lines, _instance = dev
+    url = f"http://127.0.0.1:{process.port}/login"
+    wait_until(30, lambda: _answers(url), "the login page")
+    children = psutil.Process(process.pid).children(recursive=True)
+    gunicorn = [child for child in children if "gunicorn" in " ".join(child.cmdline())]
+    # The arbiter and its workers: as fast here as deployed, a request per core at once.
+    assert len(gunicorn) == 1 + (os.cpu_count() or 2)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200 and b"password" in response.read()
+    except OSError:
         return False
 
 
