@@ -98,17 +98,18 @@ class UserQuery:
         """The sort for a click on column ``key``: ascending first, then flip."""
         return f"-{key}" if self.sort == key else key
 
-    def filters(self) -> list:
+    def filters(self, *, by_index: bool = True) -> list:
         """The conditions on users: every search word in one of the searched columns (any
-        part of it, case ignored), and the level."""
+        part of it, case ignored), and the level. ``by_index=False``: tested on each user
+        read (SQLite), for a walk that stops at a page's users."""
         words = self.q.split()
         sqlite = db.session.get_bind().dialect.name == "sqlite"
         if not sqlite:
             # ILIKE on the text its trigram index (pg_trgm) holds.
             conditions = [SEARCH_TEXT.ilike(_like_pattern(word), escape="\\") for word in words]
         else:
-            conditions = [_contains_word(word) for word in words if len(word) < TRIGRAM]
-            long_words = [word for word in words if len(word) >= TRIGRAM]
+            long_words = [word for word in words if len(word) >= TRIGRAM and by_index]
+            conditions = [_contains_word(word) for word in words if word not in long_words]
             if long_words:
                 conditions.append(_in_search_index(long_words))
         if self.level_id:
@@ -142,16 +143,27 @@ class UserPage:
 def list_users(query: UserQuery, per_page: int = 50) -> UserPage:
     """One page of users matching ``query``; a page past the end shows the last page."""
     filters = query.filters()
-    if query.q:
-        # One pass gives the page and, as a window count, the total, instead of one each.
-        rows = db.session.execute(_page_of_found(query, filters, per_page)).all()
-        if rows:
-            total = rows[0][1]
-            return _page(query.page, [row[0] for row in rows], total, per_page)
     total = _count(query, filters)
     page = min(query.page, max(math.ceil(total / per_page), 1))
-    ids = db.session.scalars(_page_of_ids(query, filters, per_page, page)).all()
+    if not total:
+        ids = []
+    elif query.q and not _found_many(total, per_page):
+        ids = db.session.scalars(_page_of_found(query, filters, per_page, page)).all()
+    else:
+        if query.q:
+            filters = query.filters(by_index=False)
+        ids = db.session.scalars(_page_of_ids(query, filters, per_page, page)).all()
     return _page(page, ids, total, per_page)
+
+
+def _found_many(total: int, per_page: int) -> bool:
+    """Whether a search found so many users that its page is fastest found by walking the
+    users in the sort's order, testing each, until the page is full; else by taking all
+    found and sorting them. The walk passes about users / total × per_page users, the sort
+    handles total: they cost alike where total² = users × per_page (100,000 users: 2,236
+    found). (The most recent id stands in for the number of users: it is read at once.)"""
+    users = db.session.scalar(select(func.max(User.id))) or 0
+    return total * total >= users * per_page
 
 
 def _count(query: UserQuery, filters: list) -> int:
@@ -174,24 +186,19 @@ def _page_of_ids(query: UserQuery, filters: list, per_page: int, page: int):
     )
 
 
-def _page_of_found(query: UserQuery, filters: list, per_page: int):
-    """A page of a search, with the count of all it found: the users found first (by the
-    search indexes), then sorted. Not one query that sorts and filters at once: a planner
-    would walk the users in name order through the sort's index, testing each, to stop at
-    the page's 50, and that reads nearly all of them when the words are rare
-    (PostgreSQL: 146 ms instead of 26 on 100,000 users). MATERIALIZED keeps the two steps."""
+def _page_of_found(query: UserQuery, filters: list, per_page: int, page: int):
+    """A page of a search that found few users: those found first (by the search indexes),
+    then sorted. Not one query that sorts and filters at once: a planner would walk the
+    users in name order through the sort's index, testing each, to stop at the page's 50,
+    and that reads nearly all of them when the words are rare (PostgreSQL: 146 ms instead
+    of 26 on 100,000 users). MATERIALIZED keeps the two steps."""
     sort_columns = SORT_COLUMNS[query.sort.lstrip("-")]
     wanted = list(dict.fromkeys((User.id, *sort_columns)))
     found = select(*wanted).where(*filters).cte("found").prefix_with("MATERIALIZED")
     order = [found.c[column.key] for column in sort_columns]
     if query.sort.startswith("-"):
         order = [column.desc() for column in order]
-    return (
-        select(found.c.id, func.count().over())
-        .order_by(*order)
-        .limit(per_page)
-        .offset((query.page - 1) * per_page)
-    )
+    return select(found.c.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)
 
 
 def _page(page: int, ids: list[int], total: int, per_page: int) -> UserPage:
