@@ -204,7 +204,7 @@ def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> Batc
         elif action is RowAction.UPDATE:
             writes.known_ids[email] = plan.user_id
             if plan.field_changes:
-                # Grouped by which columns change, so that each group is one executemany.
+                # Grouped by which columns change, so that each group is written at once.
                 columns = tuple(sorted(plan.field_changes))
                 values = [plan.field_changes[column][1] for column in columns]
                 writes.field_updates[columns].append((*values, now, plan.user_id))
@@ -339,9 +339,9 @@ def write(writes: BatchWrites, setting: Setting) -> None:
         user_ids = [ids[email] for email in emails]
         insert_pairs(UserLevel.__table__, GRANT_COLUMNS, user_ids, list(level_ids), granted)
     insert_many(ImportRow.__table__, IMPORT_ROW_COLUMNS, writes.import_rows)
-    welcome = (setting.import_id, MailKind.WELCOME.value, MailStatus.PENDING.value, 0, "", "[]")
     welcome_mails = [
-        (welcome[0], user_id, *welcome[1:]) for user_id in sorted(ids[e] for e in writes.welcome)
+        (setting.import_id, user_id, MailKind.WELCOME.value, MailStatus.PENDING.value, 0, "", "[]")
+        for user_id in sorted(ids[email] for email in writes.welcome)
     ]
     insert_many(ImportMail.__table__, MAIL_COLUMNS, welcome_mails, ignore_conflicts=True)
     insert_many(ImportMail.__table__, MAIL_COLUMNS, writes.update_mails, ignore_conflicts=True)

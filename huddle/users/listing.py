@@ -101,14 +101,17 @@ class UserQuery:
     def filters(self, *, by_index: bool = True) -> list:
         """The conditions on users: every search word in one of the searched columns (any
         part of it, case ignored), and the level. ``by_index=False``: tested on each user
-        read (SQLite), for a walk that stops at a page's users."""
+        read (SQLite), for a walk that stops at a page's users; but for words with letters
+        beyond ASCII, whose case only the index ignores (LIKE knows A–Z only)."""
         words = self.q.split()
         sqlite = db.session.get_bind().dialect.name == "sqlite"
         if not sqlite:
             # ILIKE on the text its trigram index (pg_trgm) holds.
             conditions = [SEARCH_TEXT.ilike(_like_pattern(word), escape="\\") for word in words]
         else:
-            long_words = [word for word in words if len(word) >= TRIGRAM and by_index]
+            long_words = [
+                word for word in words if len(word) >= TRIGRAM and (by_index or not word.isascii())
+            ]
             conditions = [_contains_word(word) for word in words if word not in long_words]
             if long_words:
                 conditions.append(_in_search_index(long_words))
