@@ -25,6 +25,7 @@ from .imports import claims, delivery
 from .imports.applying import apply_import
 from .imports.lookups import mail_language
 from .imports.preview import build_preview, problem_rows_csv
+from .imports.summary import import_counts
 from .imports.upkeep import upkeep as upkeep_imports
 from .models import Export, ExportStatus, ImportMail, ImportRun, ImportStatus, MailKind, User
 from .pipeline.reading import lines_hint
@@ -220,7 +221,8 @@ class _Sender:
             )
         link = external_url("imports.detail", public_id=self.run.public_id)
         attachment = _problem_rows(self.run, user)
-        return mail.import_report_letter(user, self.run, link=link, attachment=attachment)
+        counts = import_counts(self.run)
+        return mail.import_report_letter(user, self.run, counts, link=link, attachment=attachment)
 
 
 def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:

@@ -289,16 +289,17 @@ def _their_language(user: User, fallback: str | None) -> str:
 
 
 def import_report_letter(
-    admin: User, run: ImportRun, *, link: str, attachment: Attachment | None = None
+    admin: User, run: ImportRun, counts, *, link: str, attachment: Attachment | None = None
 ) -> Letter:
-    """How an import ended, for the admin who started it (the problem rows attached)."""
+    """How an import ended, for the admin who started it (the problem rows attached);
+    ``counts`` are its ``ImportCounts``."""
     language = language_of(admin)
     with in_language(language):
         if run.status == ImportStatus.DONE:
             subject = _("Import finished: %(file)s", file=one_line(run.filename))
         else:
             subject = _("Import failed: %(file)s", file=one_line(run.filename))
-    context = {"user": admin, "run": run, "link": link}
+    context = {"user": admin, "run": run, "counts": counts, "link": link}
     attachments = [attachment] if attachment else []
     return Letter(admin.email, language, subject, "import_report", context, attachments)
 

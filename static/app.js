@@ -142,7 +142,9 @@ function openModal(dialog, opener) {
   "use strict";
   document.addEventListener("htmx:afterSwap", function (event) {
     const dialog = document.getElementById("import-dialog");
-    if (dialog && event.detail.target.id === "import-dialog-body" && !dialog.open) {
+    // A page restored from history (browser Back) is swapped in with no target.
+    const target = event.detail.target;
+    if (dialog && target && target.id === "import-dialog-body" && !dialog.open) {
       openModal(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);
     }
   });
@@ -151,7 +153,7 @@ function openModal(dialog, opener) {
   document.addEventListener("htmx:afterSettle", function (event) {
     const wizard = document.getElementById("wizard");
     const elt = event.detail.elt;
-    if (!wizard) return;
+    if (!wizard || !elt) return;
     if (elt.tagName === "TR" && wizard.contains(elt)) {
       // A fixed row: keep the keyboard on that row rather than jump to the top.
       if (!elt.contains(document.activeElement)) {

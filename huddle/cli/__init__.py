@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from ..exports.service import cleanup_expired
 from ..extensions import db
 from ..levels import service as levels_service
 from ..models import User, normalise_email
+from ..pipeline.addresses import check_email
 from ..tokens import set_password_link
 from .users import users_cli
 
@@ -43,10 +43,9 @@ def register_commands(app: Flask) -> None:
 @click.option("--last-name", default="Huddle", show_default=True)
 def create_admin(email: str, password: str | None, first_name: str, last_name: str) -> None:
     """Create an admin, or make an existing user admin."""
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    _normalised, problem = check_email(email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="EMAIL")
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     created = user is None
     if created:

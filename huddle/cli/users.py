@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 import click
@@ -27,6 +27,7 @@ from ..imports.applying import apply_import
 from ..imports.delivery import queue_import_mails
 from ..imports.drafts import create_import
 from ..imports.preview import build_preview
+from ..imports.summary import import_counts
 from ..levels.service import find_level
 from ..models import ImportRow, ImportRun, ImportStatus, Level
 from ..pipeline.columns import FULL_NAME
@@ -164,6 +165,7 @@ class Report:
     blank_lines: int = 0
     rows: Callable[[], Iterable[tuple]] = lambda: ()
     read_as: str = ""  # how the file was read, for the text report
+    notes: list[str] = field(default_factory=list)  # what else the text report should say
 
 
 def preview_report(run: ImportRun) -> Report:
@@ -172,14 +174,14 @@ def preview_report(run: ImportRun) -> Report:
     build_preview(run)
     if run.status == ImportStatus.REJECTED:  # the header, or a broken line further down
         return _rejected(run.file_error)
-    return _report(run, run.reading.get("described", ""))
+    return _report(run, run.reading.get("described", ""), run.reading.get("split"))
 
 
 def import_report(run: ImportRun, progress=None) -> Report:
     """Apply the import here, as the import job would, queue its mails, and report."""
     db.session.commit()
     try:
-        read_as = open_table(run.file_data, ReadOptions.from_dict(run.read_options)).described()
+        table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
     except FileProblem as problem:
         run.status = ImportStatus.REJECTED
         run.file_error = str(problem)
@@ -197,16 +199,20 @@ def import_report(run: ImportRun, progress=None) -> Report:
             queue_import_mails(run.id)
         except queue.QueueUnavailable:
             click.echo("Mails could not be queued: the background queue is unreachable.", err=True)
-    return _report(run, read_as)
+    return _report(run, table.described(), table.split)
 
 
-def _report(run: ImportRun, read_as: str) -> Report:
-    """The report of an import's stored rows (its preview, or its outcome)."""
+def _report(run: ImportRun, read_as: str, split: dict | None) -> Report:
+    """The report of an import's stored rows (its preview, or its outcome); ``split`` is a
+    column of whole names the file could have split (see ``CsvTable.split``)."""
+    counts = import_counts(run)
     summary = {
-        "rows": run.rows_total,
-        "new": run.new_count,
-        "existing": run.update_count + run.unchanged_count,
-        "invalid": run.invalid_count,
+        "rows": counts.rows,
+        "new": counts.new,
+        "existing": counts.existing,
+        "invalid": counts.invalid,
+        "gains": counts.gains,
+        "details_updated": counts.details_updated,
     }
     stored = (
         select(ImportRow.line, ImportRow.email, ImportRow.action, ImportRow.problems)
@@ -218,11 +224,16 @@ def _report(run: ImportRun, read_as: str) -> Report:
     def rows():
         return db.session.execute(stored)
 
-    return Report("ok", None, summary, run.blank_lines, rows, read_as)
+    notes = []
+    if split:
+        title = split["title"]
+        notes.append(f"Column “{title}” holds whole names: --split-name {title} splits them.")
+    return Report("ok", None, summary, run.blank_lines, rows, read_as, notes)
 
 
 def _rejected(file_error: str) -> Report:
-    return Report("rejected", file_error, {"rows": 0, "new": 0, "existing": 0, "invalid": 0})
+    summary = {"rows": 0, "new": 0, "existing": 0, "invalid": 0, "gains": {}, "details_updated": 0}
+    return Report("rejected", file_error, summary)
 
 
 def write_json(report: Report, out: TextIO) -> None:
@@ -248,10 +259,18 @@ def write_text(report: Report, dry_run: bool, out: TextIO) -> None:
     summary = report.summary
     if report.read_as:
         out.write(f"Read as: {report.read_as}.\n")
+    for note in report.notes:
+        out.write(note + "\n")
     out.write(
         f"{summary['rows']:,} rows: {summary['new']:,} new, {summary['existing']:,} existing, "
         f"{summary['invalid']:,} invalid (skipped); {report.blank_lines} blank lines.\n"
     )
+    if summary["existing"]:
+        gains = "".join(f", {number:,} gain {level}" for level, number in summary["gains"].items())
+        out.write(
+            f"Of the existing users: {summary['details_updated']:,} get their details "
+            f"updated{gains}.\n"
+        )
     for line, _email, _action, problems in report.rows():
         for column, message in problems:
             where = f", {column}" if column else ""

@@ -159,8 +159,8 @@ def row_tuple(plan: RowPlan, setting: Setting) -> tuple:
     else:
         changes = _levels_only_changes(plan.gained_levels)
     problems = (
-        json.dumps([[p.column, p.message] for p in row.problems], ensure_ascii=False)
-        if row.problems
+        json.dumps([[p.column, p.message] for p in plan.problems], ensure_ascii=False)
+        if plan.problems
         else "[]"
     )
     keep_cells = not setting.outcome or action is RowAction.SKIP

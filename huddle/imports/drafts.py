@@ -162,7 +162,8 @@ def split_names(run: ImportRun, admin: User, title: str) -> bool:
     """The admin chose to split the whole names in column ``title`` into first name, infix
     and last name: remembered like any column mapping, and the file checked again. False
     when the file has no such column."""
-    if title not in dict(run.reading.get("columns", [])):
+    offered = (run.reading.get("split") or {}).get("title")
+    if title != offered and title not in dict(run.reading.get("columns", [])):
         return False
     _remember(run, admin, {title: FULL_NAME})
     check(run)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ..bulk import select_in
 from ..extensions import db
@@ -85,3 +85,32 @@ def stored_lines(import_id: int) -> EarlierLines:
         return first
 
     return lookup
+
+
+# An import's existing users who gain each level, and whose details change, from its stored
+# rows (the "changes" JSON: {"fields": {...}, "levels": [...]}).
+_GAINS_QUERY = {
+    "postgresql": "SELECT level, count(*) FROM import_rows, "
+    "json_array_elements_text(changes->'levels') AS level",
+    "sqlite": "SELECT value, count(*) FROM import_rows, json_each(changes, '$.levels')",
+}
+_FIELDS_CHANGED = {
+    "postgresql": "(changes->'fields')::text <> '{}'",
+    "sqlite": "json_extract(changes, '$.fields') <> '{}'",
+}
+_OF_UPDATES = " WHERE import_id = :id AND action = 'update'"
+
+
+def existing_changes(import_id: int) -> tuple[dict[str, int], int]:
+    """({level: existing users who gain it}, existing users whose details change) among an
+    import's rows, as planned in its preview or as done by the import."""
+    dialect = db.session.get_bind().dialect.name
+    gains = db.session.execute(
+        text(_GAINS_QUERY[dialect] + _OF_UPDATES + " AND gains_levels GROUP BY 1 ORDER BY 1"),
+        {"id": import_id},
+    )
+    details = db.session.scalar(
+        text(f"SELECT count(*) FROM import_rows{_OF_UPDATES} AND {_FIELDS_CHANGED[dialect]}"),
+        {"id": import_id},
+    )
+    return dict(gains.all()), details

@@ -44,7 +44,7 @@ def row_record(import_id: int, plan: RowPlan, fixes: dict) -> dict:
         "values": json.loads(row.cells_as_json()),
         "edited": str(row.line) in fixes,
         "action": plan.action.value,
-        "problems": [[problem.column, problem.message] for problem in row.problems],
+        "problems": [[problem.column, problem.message] for problem in plan.problems],
         "changes": plan.changes,
         "gains_levels": bool(plan.gained_levels),
     }

@@ -3,6 +3,8 @@ the first user it would import (for sample mails), its outcome rows, and the his
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -10,10 +12,44 @@ from ..extensions import db
 from ..i18n import ngettext
 from ..models import ImportRow, ImportRun, ImportStatus, User
 from ..pipeline.planning import RowAction
-from .lookups import chosen_level_names
+from .lookups import existing_changes
 
 OUTCOME_ROWS_SHOWN = 500
 HISTORY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import does (or did), counted so that the parts add up: every row is new,
+    existing or invalid; of the existing users, those who gain each level, those whose
+    details change and those already up to date."""
+
+    rows: int
+    new: int
+    existing: int
+    invalid: int
+    gains: dict[str, int]  # level → existing users who gain it
+    details_updated: int  # existing users whose details change
+    unchanged: int  # existing users already up to date
+    welcome_mails: int
+    update_mails: int
+
+
+def import_counts(run: ImportRun) -> ImportCounts:
+    """The counts of an import, from its stored rows and its current mail options."""
+    gains, details_updated = existing_changes(run.id)
+    welcome, updated = mails_to_send(run)
+    return ImportCounts(
+        rows=run.rows_total,
+        new=run.new_count,
+        existing=run.update_count + run.unchanged_count,
+        invalid=run.invalid_count,
+        gains=gains,
+        details_updated=details_updated,
+        unchanged=run.unchanged_count,
+        welcome_mails=welcome,
+        update_mails=updated,
+    )
 
 
 def mails_to_send(run: ImportRun) -> tuple[int, int]:
@@ -33,46 +69,100 @@ def mails_to_send(run: ImportRun) -> tuple[int, int]:
     return welcome, updated
 
 
-def summary_sentence(run: ImportRun) -> str:
-    """The effect of the import in one sentence, for the confirm step."""
-    welcome, updated = mails_to_send(run)
-    levels = chosen_level_names(run)
-    parts = [ngettext("%(num)s new user", "%(num)s new users", run.new_count)]
-    if levels:
+def existing_parts(counts: ImportCounts, *, done: bool = False) -> list[str]:
+    """What happens to the existing users, part by part ("1 gains B", "2 get their details
+    updated", "1 is already up to date"; ``done``: "1 gained B", … for the report)."""
+    parts = []
+    for level, number in counts.gains.items():
+        if done:
+            parts.append(
+                ngettext(
+                    "%(num)s gained %(level)s", "%(num)s gained %(level)s", number, level=level
+                )
+            )
+        else:
+            parts.append(
+                ngettext("%(num)s gains %(level)s", "%(num)s gain %(level)s", number, level=level)
+            )
+    if counts.details_updated and done:
         parts.append(
             ngettext(
-                "%(num)s existing user changes (gaining %(levels)s where they lack it)",
-                "%(num)s existing users change (gaining %(levels)s where they lack it)",
-                run.update_count,
-                levels=", ".join(levels),
+                "%(num)s got their details updated",
+                "%(num)s got their details updated",
+                counts.details_updated,
+            )
+        )
+    elif counts.details_updated:
+        parts.append(
+            ngettext(
+                "%(num)s gets their details updated",
+                "%(num)s get their details updated",
+                counts.details_updated,
+            )
+        )
+    if counts.unchanged and done:
+        parts.append(
+            ngettext(
+                "%(num)s was already up to date",
+                "%(num)s were already up to date",
+                counts.unchanged,
+            )
+        )
+    elif counts.unchanged:
+        parts.append(
+            ngettext(
+                "%(num)s is already up to date",
+                "%(num)s are already up to date",
+                counts.unchanged,
+            )
+        )
+    return parts
+
+
+def summary_sentence(run: ImportRun) -> str:
+    """The effect of the import in a few sentences, for the confirm step: "2 new users. Of
+    the 4 existing users: 1 gains B, 2 get their details updated, 1 is already up to date.
+    Nobody loses anything. 1 invalid row is skipped. 2 welcome mails and 1 update mail are
+    sent." """
+    counts = import_counts(run)
+    sentences = [ngettext("%(num)s new user.", "%(num)s new users.", counts.new)]
+    if counts.existing:
+        sentences.append(
+            ngettext(
+                "%(num)s existing user: %(parts)s.",
+                "Of the %(num)s existing users: %(parts)s.",
+                counts.existing,
+                parts=", ".join(existing_parts(counts)),
             )
         )
     else:
-        parts.append(
+        sentences.append(_("No row is for an existing user."))
+    sentences.append(_("Nobody loses anything."))
+    if counts.invalid:
+        sentences.append(
             ngettext(
-                "%(num)s existing user changes", "%(num)s existing users change", run.update_count
+                "%(num)s invalid row is skipped.",
+                "%(num)s invalid rows are skipped.",
+                counts.invalid,
             )
         )
-    parts.append(
-        ngettext(
-            "%(num)s is already up to date", "%(num)s are already up to date", run.unchanged_count
+    sentences.append(_mails_sentence(counts))
+    return " ".join(sentences)
+
+
+def _mails_sentence(counts: ImportCounts) -> str:
+    welcome, updated = counts.welcome_mails, counts.update_mails
+    if welcome and updated:
+        return _(
+            "%(welcome)s and %(updated)s are sent.",
+            welcome=ngettext("%(num)s welcome mail", "%(num)s welcome mails", welcome),
+            updated=ngettext("%(num)s update mail", "%(num)s update mails", updated),
         )
-    )
-    parts.append(_("nobody loses anything"))
-    if run.invalid_count:
-        parts.append(
-            ngettext(
-                "%(num)s invalid row will be skipped",
-                "%(num)s invalid rows will be skipped",
-                run.invalid_count,
-            )
-        )
-    welcome_mails = ngettext("%(num)s welcome mail", "%(num)s welcome mails", welcome)
-    update_mails = ngettext("%(num)s update mail", "%(num)s update mails", updated)
-    parts.append(
-        _("%(welcome)s and %(updated)s will be sent", welcome=welcome_mails, updated=update_mails)
-    )
-    return _("%(first)s and %(last)s.", first=", ".join(parts[:-1]), last=parts[-1])
+    if welcome:
+        return ngettext("%(num)s welcome mail is sent.", "%(num)s welcome mails are sent.", welcome)
+    if updated:
+        return ngettext("%(num)s update mail is sent.", "%(num)s update mails are sent.", updated)
+    return _("No mails are sent.")
 
 
 def first_person(run: ImportRun) -> User | None:

@@ -45,6 +45,8 @@ from .lookups import chosen_level_names, mail_language
 from .preview import PREVIEW_TABS, fix_cell, preview_rows, problem_rows_csv
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+# Pages and the report mail say in words, in their own language, what an import does.
+bp.add_app_template_global(summary.existing_parts, "existing_parts")
 
 STEPS = ("template", "preview", "levels", "mails", "confirm")
 PER_PAGE = 50
@@ -256,6 +258,7 @@ def _preview(run: ImportRun) -> dict:
     page = int_arg(request.args, "page", 1, high=MAX_PAGE)
     rows, total = preview_rows(run, tab, page, PER_PAGE)
     return {
+        **_totals(run),
         "tab": tab,
         "page": page,
         "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
@@ -265,6 +268,11 @@ def _preview(run: ImportRun) -> dict:
         "labels": LABELS,
         "column_uses": COLUMN_USES,
     }
+
+
+def _totals(run: ImportRun) -> dict:
+    """What the preview's totals show besides the run: what happens to the existing users."""
+    return {"counts": summary.import_counts(run)}
 
 
 @bp.get("/<public_id>/rows")
@@ -284,7 +292,13 @@ def fix(run: ImportRun, line: int):
         abort(404)
     tab = request.form.get("tab", "all")
     return render_template(
-        "imports/_fixed_row.html", run=run, row=row, columns=TEMPLATE_COLUMNS, focus=column, tab=tab
+        "imports/_fixed_row.html",
+        run=run,
+        row=row,
+        columns=TEMPLATE_COLUMNS,
+        focus=column,
+        tab=tab,
+        **_totals(run),
     )
 
 

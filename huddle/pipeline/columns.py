@@ -17,7 +17,10 @@ TEMPLATE_COLUMNS = (
     "language",
     "levels",
 )
-REQUIRED_COLUMNS = ("email", "first_name", "last_name")
+# Every row needs an address; a new user needs a name too, an existing user's row only the
+# address (a file of addresses can give people a level).
+REQUIRED_COLUMNS = ("email",)
+NEW_USER_COLUMNS = ("first_name", "last_name")
 DELIMITER = ";"
 # Several levels in one cell: "Basis|Pro".
 LEVEL_SEPARATOR = "|"

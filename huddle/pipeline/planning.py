@@ -11,6 +11,9 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .columns import NEW_USER_COLUMNS
+from .messages import _
+from .problems import Problem
 from .validating import CheckedRow
 
 
@@ -43,6 +46,8 @@ class RowPlan:
     # (None for none: a plan is made for every row, and most change no field.)
     field_changes: dict[str, tuple[str, str]] | None = None
     gained_levels: tuple[str, ...] = ()
+    # Why a skipped row is skipped: its own problems, or what a new user lacks.
+    problems: Sequence[Problem] = ()
 
     @property
     def changes(self) -> dict:
@@ -56,9 +61,12 @@ class RowPlan:
 def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[str]) -> RowPlan:
     """The plan for one checked row; ``chosen`` are the levels picked for the whole import."""
     if row.problems:
-        return RowPlan(row, RowAction.SKIP)
+        return RowPlan(row, RowAction.SKIP, problems=row.problems)
     wanted = tuple(dict.fromkeys((*chosen, *row.levels))) if row.levels else tuple(chosen)
     if existing is None:
+        lacking = new_user_problems(row.user)
+        if lacking:
+            return RowPlan(row, RowAction.SKIP, problems=lacking)
         return RowPlan(row, RowAction.CREATE, gained_levels=wanted)
     changes = {
         column: (existing.values[column], value)
@@ -68,3 +76,21 @@ def plan_row(row: CheckedRow, existing: ExistingUser | None, chosen: Sequence[st
     gained = tuple(name for name in wanted if name not in existing.levels)
     action = RowAction.UPDATE if changes or gained else RowAction.UNCHANGED
     return RowPlan(row, action, existing.id, changes, gained)
+
+
+def new_user_problems(user: dict[str, str]) -> list[Problem]:
+    """What a row lacks to make a new user (its address is nobody's yet): a first and a last
+    name. An existing user's row needs only the address."""
+    if user["first_name"] and user["last_name"]:
+        return []
+    messages = {
+        "first_name": _(
+            "A new user needs a first name, and nobody has this address yet. Fill in the "
+            "first name, or check the address if this person should already be a user."
+        ),
+        "last_name": _(
+            "A new user needs a last name, and nobody has this address yet. Fill in the "
+            "last name, or check the address if this person should already be a user."
+        ),
+    }
+    return [Problem(column, messages[column]) for column in NEW_USER_COLUMNS if not user[column]]

@@ -19,7 +19,15 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from . import workbook
-from .columns import FULL_NAME, IGNORE, LABELS, REQUIRED_COLUMNS, TEMPLATE_COLUMNS, title_language
+from .columns import (
+    FULL_NAME,
+    IGNORE,
+    LABELS,
+    NEW_USER_COLUMNS,
+    REQUIRED_COLUMNS,
+    TEMPLATE_COLUMNS,
+    title_language,
+)
 from .messages import _
 from .names import split_name
 from .problems import FileProblem
@@ -112,6 +120,10 @@ class CsvTable:
     email_found_by_content: str = ""  # the title of the column found to hold the addresses
     hidden: set[int] = field(default_factory=set)  # columns a workbook hides (0-based)
     hidden_titles: list[str] = field(default_factory=list)  # of those, the ones read
+    # A column of whole names that could be split, when no columns hold first and last
+    # names: {"title", "examples"} ({} when there is none).
+    split: dict = field(default_factory=dict)
+    lacking: list[str] = field(default_factory=list)  # of first and last name, those absent
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
 
@@ -170,6 +182,8 @@ class CsvTable:
             "header_line": self.header_line,
             "notes": self.notes(),
             "merged": self.merged,
+            "split": self.split,
+            "lacking": self.lacking,
         }
 
     def rows(self) -> Iterator[SourceRow]:
@@ -325,14 +339,17 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
                 ignored.remove(title)
     present = set(columns) | ({"first_name", "last_name"} if FULL_NAME in columns else set())
     missing = [name for name in REQUIRED_COLUMNS if name not in present]
+    # Without names only existing users can be given levels; a column of whole names is
+    # offered to be split.
+    lacking = [name for name in NEW_USER_COLUMNS if name not in present]
+    split = split_offer(header, columns, sample) if lacking else {}
     if missing:
         problem = missing_columns(missing, ignored, header)
-        # For the mapping step: the file's titles, each with its first values, and a column
-        # of whole names that could be split.
+        # For the mapping step: the file's titles, each with its first values.
         problem.columns = column_samples(header, iter(sample))
-        if {"first_name", "last_name"} & set(missing):
-            problem.split = split_offer(header, columns, sample)
+        problem.split = split
         raise problem
+    table.split, table.lacking = split, lacking
     table.columns, table.ignored_columns, table.merged = columns, ignored, merged
     table.hidden_titles = [
         header[index].strip() or _("column %(number)s", number=index + 1)

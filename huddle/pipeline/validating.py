@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import gt
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-
-from .columns import LABELS, LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS, USER_COLUMNS
-from .messages import _
+from .addresses import check_email
+from .columns import LEVEL_SEPARATOR, MAX_LENGTH, REQUIRED_COLUMNS, USER_COLUMNS
+from .messages import N_, _
 from .problems import Problem
 from .reading import SourceRow
 from .writing import unneutralise
@@ -24,6 +23,12 @@ _RULES = tuple((column, MAX_LENGTH[column], column in REQUIRED_COLUMNS) for colu
 _BLANKS = ("",) * len(USER_COLUMNS)
 _LIMITS = tuple(MAX_LENGTH[column] for column in USER_COLUMNS)
 _REQUIRED_AT = tuple(USER_COLUMNS.index(column) for column in REQUIRED_COLUMNS)
+# What to say of an empty required cell, per column (a whole sentence each, for translators).
+_MISSING = {
+    "email": N_(
+        "The e-mail address is missing; every row needs one. Fill it in, or delete the row."
+    ),
+}
 
 # Characters nobody means to type: control characters (line breaks excepted, Excel keeps them
 # inside a cell), zero-width and direction marks, BOMs.
@@ -67,15 +72,6 @@ def language_code(value: str) -> str | None:
     return _LANGUAGE_NAMES.get(key) or _LANGUAGE_NAMES.get(key.split("-")[0].strip())
 
 
-# A fast path for the common address: plain ASCII, dot-atom local part, ordinary host names.
-# Everything it accepts, email-validator accepts as well (tests/unit/test_validating.py checks
-# that on random input); anything else goes to email-validator itself.
-_SIMPLE_EMAIL = re.compile(
-    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})",
-    re.IGNORECASE,
-)
-
-
 @dataclass(slots=True)
 class CheckedRow:
     """A row as checked: its user, its levels, its problems, and its cells as they were."""
@@ -100,27 +96,6 @@ class CheckedRow:
         if not self.cells_json:  # made once: a row may need it twice
             self.cells_json = json.dumps(self.cells, ensure_ascii=False)
         return self.cells_json
-
-
-def _is_simple_email(address: str) -> bool:
-    if len(address) > 254 or "--" in address:
-        return False
-    match = _SIMPLE_EMAIL.fullmatch(address)
-    if match is None or address.index("@") > 64:
-        return False
-    domain = address[address.index("@") + 1 :].lower()
-    return match.group(1).lower() not in SPECIAL_USE_DOMAIN_NAMES and len(domain) <= 253
-
-
-def check_email(address: str) -> tuple[str, str | None]:
-    """(normalised address, None) when valid, else (address, what is wrong with it)."""
-    if _is_simple_email(address):
-        return address.lower(), None
-    try:
-        result = validate_email(address, check_deliverability=False)
-    except EmailNotValidError as exc:
-        return address, str(exc)
-    return result.normalized.lower(), None
 
 
 def _describe(char: str) -> str:
@@ -187,15 +162,7 @@ def _cell_problems(user: dict[str, str]) -> list[Problem]:
         value = user[column]
         if not value:
             if required:
-                problems.append(
-                    Problem(
-                        column,
-                        _(
-                            "The %(column)s is missing; every user needs one.",
-                            column=_(LABELS[column]),
-                        ),
-                    )
-                )
+                problems.append(Problem(column, _(_MISSING[column])))
             continue
         strange = _STRANGE.search(value)
         if strange or (column == "email" and ("\n" in value or "\r" in value)):
@@ -235,10 +202,7 @@ def _email_problem(email: str, smtputf8: bool) -> tuple[str, Problem | None]:
     """The address normalised, and what is wrong with it (None when nothing is)."""
     normalised, error = check_email(email)
     if error:
-        message = _(
-            "“%(email)s” is not a valid e-mail address: %(error)s", email=email, error=error
-        )
-        return normalised, Problem("email", message)
+        return normalised, Problem("email", error)
     if not smtputf8 and not email.partition("@")[0].isascii():
         message = _(
             "“%(email)s” has letters like “ü” before the @, and this Huddle's mail server "

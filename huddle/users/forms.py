@@ -1,7 +1,5 @@
 """The forms of one user's page: their fields, and a level to add."""
 
-from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -10,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..i18n import LANGUAGES
 from ..models import User
+from ..pipeline.addresses import check_email
 
 NOT_SET = _l("Not set")
 
@@ -31,10 +30,9 @@ def _text(label, column, *, required: bool = False) -> StringField:
 
 def email_syntax(form, field) -> None:
     """The address must be well formed (no DNS look-up: admins import offline lists too)."""
-    try:
-        validate_email(field.data or "", check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValidationError(_("This is not a valid e-mail address: %(why)s", why=exc)) from exc
+    _normalised, problem = check_email(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 class UserForm(FlaskForm):

@@ -37,20 +37,23 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A page of a fresh browser context; a test fails when the page broke the
-    Content-Security-Policy (an inline script or style the browser refused)."""
+    """A page of a fresh browser context; a test fails when the page logged an error to the
+    console (a script error, a refused inline script or style, a bad htmx selector) or threw
+    an error nobody caught."""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    refused = []
+    errors = []
     page.on(
         "console",
         lambda message: (
-            refused.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
+            errors.append(f"console.error: {message.text} ({message.location})")
+            if message.type == "error"
             else None
         ),
     )
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     yield page
     context.close()
-    assert not refused, refused
+    assert not errors, errors
+

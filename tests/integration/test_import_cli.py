@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from huddle.extensions import db
 from huddle.models import Level, User
 
-from ..helpers import csv_file, make_user
+from ..helpers import SEVEN_ROWS, csv_file, make_user, seven_rows_users
 
 
 def _invoke(app, tmp_path, data: bytes, *args):
@@ -25,7 +25,14 @@ def test_json_report_with_new_existing_and_invalid_rows(app, app_ctx, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["status"] == "ok" and report["file_error"] is None
-    assert report["summary"] == {"rows": 3, "new": 1, "existing": 1, "invalid": 1}
+    assert report["summary"] == {
+        "rows": 3,
+        "new": 1,
+        "existing": 1,
+        "invalid": 1,
+        "gains": {"Basis": 1},
+        "details_updated": 0,
+    }
     assert [(r["line"], r["email"], r["action"]) for r in report["rows"]] == [
         (2, "jan@x.nl", "create"),
         (4, "piet@x.nl", "update"),
@@ -44,11 +51,12 @@ def test_dry_run_changes_nothing(app, app_ctx, tmp_path):
 
 
 def test_rejected_file_exits_1_with_the_reason(app, app_ctx, tmp_path):
-    result = _invoke(app, tmp_path, b"email,voornaam\na@x.nl,A\n", "--json")
+    result = _invoke(app, tmp_path, b"naam,woonplaats\nAn,Delft\n", "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["status"] == "rejected"
-    assert "The required column “last_name” is missing" in report["file_error"]
+    assert "The required column “email” is missing" in report["file_error"]
+    assert report["summary"]["gains"] == {} and report["summary"]["details_updated"] == 0
     assert report["rows"] == []
 
 
@@ -58,9 +66,48 @@ def test_unknown_level_is_a_usage_error(app, app_ctx, tmp_path):
     assert "There is no level “Nope”" in result.output
 
 
+def test_the_summary_counts_each_kind_of_change_so_that_they_add_up(app, app_ctx, tmp_path):
+    seven_rows_users()
+    result = _invoke(app, tmp_path, SEVEN_ROWS, "--json", "--level", "B")
+    report = json.loads(result.output)
+    assert report["summary"] == {
+        "rows": 7,
+        "new": 2,
+        "existing": 4,
+        "invalid": 1,
+        "gains": {"B": 1},
+        "details_updated": 2,
+    }
+    actions = [row["action"] for row in report["rows"]]
+    assert actions == ["create", "create", "update", "update", "update", "unchanged", "skip"]
+    text_ = _invoke(app, tmp_path, SEVEN_ROWS, "--dry-run", "--level", "B").output
+    assert "Of the existing users: 0 get their details updated." in text_  # all done above
+
+
+def test_a_file_of_addresses_gives_existing_users_a_level(app, app_ctx, tmp_path):
+    db.session.add(Level(name="B"))
+    db.session.commit()
+    make_user("an@x.nl", first_name="An", last_name="Smit")
+    make_user("bo@x.nl", first_name="Bo", last_name="Berg")
+    data = b"E-mailadres\r\nan@x.nl\r\nBO@x.nl\r\nnieuw@x.nl\r\n"
+    report = json.loads(_invoke(app, tmp_path, data, "--json", "--level", "B").output)
+    assert [(r["line"], r["action"]) for r in report["rows"]] == [
+        (2, "update"),
+        (3, "update"),
+        (4, "skip"),
+    ]
+    assert [e["column"] for e in report["rows"][2]["errors"]] == ["first_name", "last_name"]
+    assert report["summary"]["gains"] == {"B": 2}
+    db.session.expire_all()
+    for address, first in (("an@x.nl", "An"), ("bo@x.nl", "Bo")):
+        user = db.session.scalar(select(User).where(User.email == address))
+        assert [level.name for level in user.levels] == ["B"] and user.first_name == first
+    assert db.session.scalar(select(User).where(User.email == "nieuw@x.nl")) is None
+
+
 def test_text_report_lists_problems_by_line(app, app_ctx, tmp_path):
     result = _invoke(app, tmp_path, csv_file("jan@x.nl;;;Jansen;;;;;"))
-    assert "line 2, first_name: The first name is missing" in result.output
+    assert "line 2, first_name: A new user needs a first name" in result.output
     assert result.output.rstrip().endswith("Imported.")
 
 
@@ -95,7 +142,14 @@ def test_a_large_file_checked_by_the_helper_process_imports_the_same(
     result = _invoke(app, tmp_path, csv_file(*rows), "--json", "--level", "Basis")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["summary"] == {"rows": 60, "new": 58, "existing": 1, "invalid": 1}
+    assert report["summary"] == {
+        "rows": 60,
+        "new": 58,
+        "existing": 1,
+        "invalid": 1,
+        "gains": {"Basis": 1},
+        "details_updated": 1,
+    }
     assert "line 9" in report["rows"][40]["errors"][0]["message"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(User)) == 59
@@ -129,8 +183,12 @@ def test_split_name_header_line_and_sheet_on_the_command_line(app, app_ctx, tmp_
         b"Leden export\r\nnovember 2026\r\n"
         b"Naam;E-mail\r\nJan van der Berg;jan@x.nl\r\nKees ten Cate;kees@x.nl\r\n"
     )
-    refused = _invoke(app, tmp_path, data, "--dry-run", "--json")
-    assert refused.exit_code == 1 and "first_name" in json.loads(refused.output)["file_error"]
+    # Without splitting, nobody has a first name: new users are skipped, saying so.
+    unsplit = json.loads(_invoke(app, tmp_path, data, "--dry-run", "--json").output)
+    assert [row["action"] for row in unsplit["rows"]] == ["skip", "skip"]
+    assert unsplit["rows"][0]["errors"][0]["column"] == "first_name"
+    hint = _invoke(app, tmp_path, data, "--dry-run").output
+    assert "Column “Naam” holds whole names: --split-name Naam splits them." in hint
     result = _invoke(app, tmp_path, data, "--split-name", "Naam", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["summary"]["new"] == 2

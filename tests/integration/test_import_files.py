@@ -148,10 +148,10 @@ def test_the_admin_maps_their_own_titles_once_and_the_next_import_knows_them(adm
     )
     assert response.status_code == 302
     html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "1</span> new users" in html and "2</span> invalid rows" in html
+    assert "1</span> new user</li>" in html and "2</span> invalid rows" in html
     assert "Ignored columns (not in the template): Club" in html
 
     # The next file with those titles needs no mapping.
     page, second = upload(admin_client, OWN_TITLES.encode(), filename="volgende.csv")
-    assert "1</span> new users" in page.get_data(as_text=True)
+    assert "1</span> new user</li>" in page.get_data(as_text=True)
     assert _names(second) == ["Jan Jansen", "Piet Berg", "Kees Dam"]

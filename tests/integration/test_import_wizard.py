@@ -14,11 +14,13 @@ from huddle.models import ImportMail, ImportRun, Level, User, UserLevel
 
 from ..helpers import (
     HEADER,
+    SEVEN_ROWS,
     csrf_token,
     csv_file,
     log_in,
     make_user,
     run_worker,
+    seven_rows_users,
     start,
     upload,
     wait_for_mail,
@@ -55,7 +57,7 @@ def test_the_xlsx_template_fills_in_and_uploads_as_it_is(admin_client, app_ctx):
     filled = io.BytesIO()
     book.save(filled)
     page, _ = upload(admin_client, filled.getvalue(), filename="template.xlsx")
-    assert "1</span> new users" in page.get_data(as_text=True)
+    assert "1</span> new user</li>" in page.get_data(as_text=True)
 
 
 def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, app, smtp_sink):
@@ -76,7 +78,7 @@ def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, ap
     assert "2</span> invalid rows" in html
     # Each problem on its cell, with the line number as the admin counts it.
     assert 'aria-label="Line 5, email"' in html
-    assert "“not-an-address” is not a valid e-mail address" in html
+    assert "“not-an-address” has no @: an e-mail address looks like name@example.org." in html
     assert "There is no level “Gold” (levels: Basis, Pro)" in html
     # An existing user: what will change (a blank cell never clears anything).
     assert "infix: “” → “van den”" in html
@@ -88,7 +90,7 @@ def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, ap
         headers={"HX-Request": "true", "X-CSRFToken": admin_client.csrf},
     ).get_data(as_text=True)
     assert 'id="row-5" class="row-create"' in fixed
-    assert 'hx-swap-oob="true"' in fixed and "1</span> invalid rows" in fixed
+    assert 'hx-swap-oob="true"' in fixed and "1</span> invalid row</li>" in fixed
     admin_client.post(
         f"/imports/{public_id}/rows/6",
         data={"column": "levels", "value": "Pro"},
@@ -97,9 +99,10 @@ def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, ap
 
     confirm = walk_to_start(admin_client, public_id, level_ids=[levels["Basis"].id])
     sentence = confirm.get_data(as_text=True)
-    assert "3 new users" in sentence
-    assert "0 existing users change" not in sentence
-    assert "3 welcome mails and 0 update mails will be sent" in sentence
+    assert (
+        "3 new users. 1 existing user: 1 gets their details updated. Nobody loses anything. "
+        "3 welcome mails are sent." in sentence
+    )
 
     response = start(admin_client, public_id)
     assert response.status_code == 302
@@ -157,10 +160,14 @@ def test_the_help_articles_round_trip_adds_level_b_and_changes_nothing_else(
 
     lines = [f"member{i}@example.org;M{i};;Lid;;;;;" for i in range(100)]
     page, public_id = upload(admin_client, csv_file(*lines))
-    assert "100</span> already up to date" in page.get_data(as_text=True)
+    assert (
+        '100</span> existing users<span class="count-parts">: 100 are already up to date'
+        in page.get_data(as_text=True)
+    )
     confirm = walk_to_start(admin_client, public_id, level_ids=[b.id], notify_new=False)
-    assert "100 existing users change (gaining B where they lack it)" in confirm.get_data(
-        as_text=True
+    assert (
+        "0 new users. Of the 100 existing users: 100 gain B. Nobody loses anything. "
+        "100 update mails are sent." in confirm.get_data(as_text=True)
     )
     start(admin_client, public_id)
     run_worker(app)
@@ -184,7 +191,10 @@ def test_importing_the_same_file_twice_changes_nothing_and_mails_once(
     wait_for_mail(smtp_sink["outbox"], count=2)  # welcome + report
 
     page, second = upload(admin_client, data)
-    assert "1</span> already up to date" in page.get_data(as_text=True)
+    assert (
+        '1</span> existing user<span class="count-parts">: 1 is already up to date'
+        in page.get_data(as_text=True)
+    )
     walk_to_start(admin_client, second, level_ids=[levels["Pro"].id])
     start(admin_client, second)
     run_worker(app)
@@ -291,7 +301,7 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        (b"Mail;Naam;last_name\r\na@x.nl;A;B\r\n", "renamed?"),
+        (b"Contact;Naam;last_name\r\nA;B;C\r\n", "renamed?"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old-style Excel file (.xls)"),
         (f"{HEADER}\r\n".encode(), "column titles but no users"),
         (b"", "The file is empty."),
@@ -311,7 +321,7 @@ def test_problem_rows_download_has_an_error_column(admin_client, levels):
     assert lines[0] == HEADER + ";error"
     assert len(lines) == 2
     assert lines[1].startswith("bad;C;;D;")
-    assert "Line 3: email: “bad” is not a valid e-mail address" in lines[1]
+    assert "Line 3: email: “bad” has no @" in lines[1]
 
 
 def test_preview_tabs_and_pages(admin_client, levels):
@@ -337,7 +347,7 @@ def test_report_mail_attaches_the_skipped_rows_and_the_page_shows_progress_then_
     finished = admin_client.get(f"/imports/{public_id}/progress", headers={"HX-Request": "true"})
     assert finished.headers["HX-Refresh"] == "true"  # the page reloads to show the outcome
     page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
-    assert "users created" in page and "“bad” is not a valid e-mail address" in page
+    assert "users created" in page and "“bad” has no @" in page
 
     [report] = wait_for_mail(smtp_sink["outbox"])
     [(name, kind, payload)] = report.attachments
@@ -390,3 +400,30 @@ def test_preview_finds_an_address_used_again_in_a_later_batch(admin_client, leve
     invalid = admin_client.get(f"/imports/{public_id}/rows?tab=invalid").get_data(as_text=True)
     assert f'id="row-{BATCH_SIZE + 12}"' in invalid
     assert "The same e-mail address is on line 5." in invalid
+
+
+def test_the_preview_confirm_step_and_report_count_each_kind_of_change(
+    admin_client, app, smtp_sink
+):
+    seven_rows_users()
+    page, public_id = upload(admin_client, SEVEN_ROWS)
+    # Before levels are chosen, the one without B has nothing to gain.
+    assert (
+        '4</span> existing users<span class="count-parts">: 2 get their details updated, '
+        "2 are already up to date</span>" in page.get_data(as_text=True)
+    )
+    b = db.session.scalar(select(Level).where(Level.name == "B"))
+    confirm = walk_to_start(admin_client, public_id, level_ids=[b.id]).get_data(as_text=True)
+    assert (
+        "2 new users. Of the 4 existing users: 1 gains B, 2 get their details updated, 1 is "
+        "already up to date. Nobody loses anything. 1 invalid row is skipped. 2 welcome mails "
+        "and 1 update mail are sent." in confirm
+    )
+    start(admin_client, public_id)
+    run_worker(app)
+    mails = wait_for_mail(smtp_sink["outbox"], count=4)  # 2 welcome, 1 update, the report
+    [report] = [m for m in mails if m.subject.startswith("Import finished")]
+    assert (
+        "Of the 4 existing users: 1 gained B, 2 got their details updated, 1 was already up "
+        "to date." in report.text
+    )

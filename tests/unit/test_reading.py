@@ -82,7 +82,7 @@ def test_windows_1252_file_is_read():
         (b"\x00\x01\x02\x03garbage", "not_text", "not a text file"),
         (b"jan@x.nl;Jan;;Jansen\n", "no_header", "holds users, not the column titles"),
         (
-            b"Naam van de persoon;email;last_name\na@x.nl;A;B\n",
+            b"Naam van de persoon;Adres;last_name\nA;Dorpsstraat 1;B\n",
             "missing_columns",
             "renamed?",
         ),
