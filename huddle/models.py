@@ -174,8 +174,9 @@ class ImportRun(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=ImportStatus.DRAFT.value, index=True)
     file_error: Mapped[str] = mapped_column(Text, default="")
     encoding: Mapped[str] = mapped_column(String(20), default="")
-    # How the file was read: {"described": "comma-separated, Windows-1252", "certain": bool,
-    # "kind": "csv"|"xlsx", "sheets": [...]}; and what the admin chose instead of our guess.
+    # How the file was read (pipeline.reading.CsvTable.summary: put in words when shown):
+    # {"kind": "csv"|"xlsx", "delimiter": ",", "encoding": "Windows-1252", "certain": bool,
+    # "sheets": [...], ...}; and what the admin chose instead of our guess.
     reading: Mapped[dict] = mapped_column(JSON, default=dict)
     read_options: Mapped[dict] = mapped_column(JSON, default=dict)
     ignored_columns: Mapped[list] = mapped_column(JSON, default=list)

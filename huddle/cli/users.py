@@ -32,7 +32,7 @@ from ..levels.service import find_level
 from ..models import ImportRow, ImportRun, ImportStatus, Level
 from ..pipeline.columns import FULL_NAME
 from ..pipeline.problems import FileProblem
-from ..pipeline.reading import ReadOptions, open_table
+from ..pipeline.reading import ReadOptions, describe_reading, open_table
 
 users_cli = AppGroup("users", help="Import and export users.")
 
@@ -174,7 +174,7 @@ def preview_report(run: ImportRun) -> Report:
     build_preview(run)
     if run.status == ImportStatus.REJECTED:  # the header, or a broken line further down
         return _rejected(run.file_error)
-    return _report(run, run.reading.get("described", ""), run.reading.get("split"))
+    return _report(run, describe_reading(run.reading), run.reading.get("split"))
 
 
 def import_report(run: ImportRun, progress=None) -> Report:

@@ -144,8 +144,11 @@ def map_columns(run: ImportRun, admin: User, chosen: dict[str, str]) -> dict[str
     samples = dict((title, values) for title, values in run.reading.get("columns", []))
     problems = {}
     used: dict[str, str] = {}
-    for column in run.reading.get("missing", []):
+    optional = run.reading.get("lacking", [])
+    for column in [*run.reading.get("missing", []), *optional]:
         title = chosen.get(column, "")
+        if not title and column in optional:
+            continue  # no column of names: only existing users can be in the file
         problem = _mapping_problem(column, title, samples, used)
         if problem:
             problems[column] = problem
@@ -195,10 +198,10 @@ def _remember(run: ImportRun, admin: User, used: dict[str, str]) -> None:
 def _mapping_problem(column: str, title: str, samples: dict, used: dict[str, str]) -> str:
     """Why ``title`` cannot stand for ``column`` ("" when it can)."""
     if title not in samples:
-        return _("Choose the column that holds the %(column)s.", column=_(LABELS[column]))
+        return _("Choose the column that holds the e-mail addresses.")
     if title in used:
         return _(
-            "“%(title)s” is already chosen for the %(column)s.",
+            "“%(title)s” is already chosen for another field (%(column)s).",
             title=title,
             column=_(LABELS[used[title]]),
         )

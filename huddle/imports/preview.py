@@ -76,7 +76,10 @@ def build_preview(run: ImportRun, progress=lambda done: None) -> None:
         run.reading = read_choices(run.file_data)
         if problem.missing:
             run.reading.update(
-                missing=problem.missing, columns=problem.columns, split=problem.split
+                missing=problem.missing,
+                lacking=problem.lacking,
+                columns=problem.columns,
+                split=problem.split,
             )
         recount(run)
         return

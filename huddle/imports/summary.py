@@ -12,7 +12,7 @@ from ..extensions import db
 from ..i18n import ngettext
 from ..models import ImportRow, ImportRun, ImportStatus, User
 from ..pipeline.planning import RowAction
-from .lookups import existing_changes
+from .lookups import chosen_level_names, existing_changes
 
 OUTCOME_ROWS_SHOWN = 500
 HISTORY_LENGTH = 200
@@ -125,7 +125,18 @@ def summary_sentence(run: ImportRun) -> str:
     Nobody loses anything. 1 invalid row is skipped. 2 welcome mails and 1 update mail are
     sent." """
     counts = import_counts(run)
-    sentences = [ngettext("%(num)s new user.", "%(num)s new users.", counts.new)]
+    levels = ", ".join(chosen_level_names(run))
+    if levels and counts.new:
+        sentences = [
+            ngettext(
+                "%(num)s new user, with %(levels)s.",
+                "%(num)s new users, with %(levels)s.",
+                counts.new,
+                levels=levels,
+            )
+        ]
+    else:
+        sentences = [ngettext("%(num)s new user.", "%(num)s new users.", counts.new)]
     if counts.existing:
         sentences.append(
             ngettext(

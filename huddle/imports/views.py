@@ -28,13 +28,14 @@ from ..pipeline.columns import (
     FULL_NAME,
     IGNORE,
     LABELS,
+    NEW_USER_COLUMNS,
     REQUIRED_COLUMNS,
     TEMPLATE_COLUMNS,
     TEMPLATE_TITLES,
 )
 from ..pipeline.encodings import ENCODINGS
 from ..pipeline.messages import N_
-from ..pipeline.reading import SEPARATORS, ReadOptions
+from ..pipeline.reading import SEPARATORS, ReadOptions, describe_reading, reading_notes
 from ..pipeline.writing import MEDIA_TYPES, template_csv
 from ..pipeline.xlsx import write_xlsx
 from ..tokens import external_url
@@ -47,6 +48,8 @@ from .preview import PREVIEW_TABS, fix_cell, preview_rows, problem_rows_csv
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 # Pages and the report mail say in words, in their own language, what an import does.
 bp.add_app_template_global(summary.existing_parts, "existing_parts")
+bp.add_app_template_global(describe_reading, "describe_reading")
+bp.add_app_template_global(reading_notes, "reading_notes")
 
 STEPS = ("template", "preview", "levels", "mails", "confirm")
 PER_PAGE = 50
@@ -214,7 +217,8 @@ def map_columns(run: ImportRun):
         if not drafts.split_names(run, current_user, request.form["split_name"]):
             abort(400)
         return _go(url_for(".preview", public_id=run.public_id))
-    chosen = {column: request.form.get(f"map-{column}", "") for column in REQUIRED_COLUMNS}
+    asked = (*REQUIRED_COLUMNS, *NEW_USER_COLUMNS)
+    chosen = {column: request.form.get(f"map-{column}", "") for column in asked}
     problems = drafts.map_columns(run, current_user, chosen)
     if problems:
         return _step(

@@ -18,6 +18,9 @@ class FileProblem(Exception):
         self.line = line
         # With "missing_columns": which are missing, and the file's (title, first values).
         self.missing: list[str] = []
+        # Of first and last name, those the file has no column for either (not required:
+        # existing users need only their address), to ask for alongside.
+        self.lacking: list[str] = []
         self.columns: list[tuple[str, list[str]]] = []
         # A column of whole names that could be split: {"title", "examples"} (or {}).
         self.split: dict = {}

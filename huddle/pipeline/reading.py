@@ -26,6 +26,7 @@ from .columns import (
     NEW_USER_COLUMNS,
     REQUIRED_COLUMNS,
     TEMPLATE_COLUMNS,
+    column_for_title,
     title_language,
 )
 from .messages import _
@@ -129,58 +130,23 @@ class CsvTable:
 
     def described(self) -> str:
         """How the file was read, in words: "comma-separated, Windows-1252"."""
-        if self.kind == "xlsx":
-            described = _("Excel workbook, sheet “%(sheet)s”", sheet=self.sheet)
-        elif self.kind == "ods":
-            described = _("OpenDocument spreadsheet, sheet “%(sheet)s”", sheet=self.sheet)
-        elif self.kind == "xls":
-            described = _("Excel 97–2003 workbook, sheet “%(sheet)s”", sheet=self.sheet)
-        else:
-            described = f"{_(SEPARATORS[self.delimiter])}, {self.encoding}"
-        if self.header_line > self.top_line:
-            described += ", " + _("titles on line %(line)s", line=self.header_line)
-        return described
-
-    def notes(self) -> list[str]:
-        """What the admin should know of how the columns were understood, in words."""
-        notes = []
-        if self.email_found_by_content:
-            notes.append(
-                _(
-                    "No column is titled as the e-mail address; column “%(title)s” holds "
-                    "addresses, so it is used.",
-                    title=self.email_found_by_content,
-                )
-            )
-        if self.hidden_titles:
-            notes.append(
-                _(
-                    "Read from columns hidden in the workbook: %(titles)s.",
-                    titles=", ".join(f"“{title}”" for title in self.hidden_titles),
-                )
-            )
-        for name, titles in self.merged.items():
-            notes.append(
-                _(
-                    "Columns %(titles)s are all the %(column)s: per row, the first that is not "
-                    "empty is used.",
-                    titles=", ".join(f"“{title}”" for title in titles),
-                    column=_(LABELS[name]),
-                )
-            )
-        return notes
+        return describe_reading(self.summary())
 
     def summary(self) -> dict:
-        """How the file was read, for keeping with the import and showing the admin."""
+        """How the file was read, as facts to keep with the import: ``describe_reading`` and
+        ``reading_notes`` put them in words, in the language of whoever reads them."""
         return {
-            "described": self.described(),
             "kind": self.kind,
+            "delimiter": self.delimiter,
+            "encoding": self.encoding,
             "certain": self.encoding_certain,
             "sheet": self.sheet,
             "sheets": self.sheets,
             "title_language": self.title_language,
             "header_line": self.header_line,
-            "notes": self.notes(),
+            "top_line": self.top_line,
+            "email_found_by_content": self.email_found_by_content,
+            "hidden_titles": self.hidden_titles,
             "merged": self.merged,
             "split": self.split,
             "lacking": self.lacking,
@@ -222,6 +188,58 @@ class CsvTable:
                 yield SourceRow(line, values, sum(1 for cell in cells[width:] if cell.strip()))
             else:
                 yield SourceRow(line, values)
+
+
+def describe_reading(facts: dict) -> str:
+    """How a file was read (``CsvTable.summary``), in words: "comma-separated,
+    Windows-1252", "Excel workbook, sheet “Leden”, titles on line 3"."""
+    kind, sheet = facts.get("kind", "csv"), facts.get("sheet", "")
+    if kind == "xlsx":
+        described = _("Excel workbook, sheet “%(sheet)s”", sheet=sheet)
+    elif kind == "ods":
+        described = _("OpenDocument spreadsheet, sheet “%(sheet)s”", sheet=sheet)
+    elif kind == "xls":
+        described = _("Excel 97–2003 workbook, sheet “%(sheet)s”", sheet=sheet)
+    elif facts.get("delimiter") in SEPARATORS:
+        described = f"{_(SEPARATORS[facts['delimiter']])}, {facts.get('encoding', '')}"
+    else:  # kept in words by an older version
+        return facts.get("described", "")
+    header_line = facts.get("header_line", 1)
+    if header_line > facts.get("top_line", 1):
+        described += ", " + _("titles on line %(line)s", line=header_line)
+    return described
+
+
+def reading_notes(facts: dict) -> list[str]:
+    """What the admin should know of how a file's columns were understood, in words."""
+    if "notes" in facts:  # kept in words by an older version
+        return facts["notes"]
+    notes = []
+    if facts.get("email_found_by_content"):
+        notes.append(
+            _(
+                "No column is titled as the e-mail address; column “%(title)s” holds "
+                "addresses, so it is used.",
+                title=facts["email_found_by_content"],
+            )
+        )
+    if facts.get("hidden_titles"):
+        notes.append(
+            _(
+                "Read from columns hidden in the workbook: %(titles)s.",
+                titles=", ".join(f"“{title}”" for title in facts["hidden_titles"]),
+            )
+        )
+    for name, titles in (facts.get("merged") or {}).items():
+        notes.append(
+            _(
+                "Columns %(titles)s all hold the field “%(column)s”: per row, the first that "
+                "is not empty is used.",
+                titles=", ".join(f"“{title}”" for title in titles),
+                column=_(LABELS[name]),
+            )
+        )
+    return notes
 
 
 def _split_full_name(values: dict[str, str]) -> None:
@@ -320,6 +338,36 @@ _NO_USERS_HERE = {"empty", "missing_columns", "no_header", "header_only"}
 MAX_SHEETS_TRIED = 20
 
 
+def _check_separator(table: CsvTable, header: list[str], by_title: dict[str, str]) -> None:
+    """``FileProblem`` when a text file's titles are one value that another separator splits
+    into titles we know: every line would be read as one value ("email,first_name")."""
+    if table.kind != "csv" or len([title for title in header if title.strip()]) != 1:
+        return
+    title = next(title for title in header if title.strip())
+    other = next(
+        (
+            sep
+            for sep in SEPARATORS
+            if sep != table.delimiter
+            and sum(column_for_title(part, by_title) is not None for part in title.split(sep)) >= 2
+        ),
+        None,
+    )
+    if other is None:
+        return
+    raise FileProblem(
+        "one_column",
+        _(
+            "Every line is read as one value: the file is read as %(chosen)s, but its titles "
+            "are separated by “%(other)s”.",
+            chosen=_(SEPARATORS[table.delimiter]),
+            other=other if other != "\t" else "tab",
+        ),
+        _("Choose “%(name)s” under “Not read right?”.", name=_(SEPARATORS[other])),
+        table.header_line,
+    )
+
+
 def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> CsvTable:
     """Find the title line of ``records``, map its titles, and look at the first user."""
     table.size = size
@@ -327,6 +375,7 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
     header_line, header, blanks, records = find_header(records, by_title, options.header_line)
     table.blank_lines = blanks
     table.header_line = header_line
+    _check_separator(table, header, by_title)
     columns, ignored, merged = map_header(header, by_title)
     records, sample = _peek(records, 20)
     if "email" not in columns:
@@ -347,7 +396,7 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
         problem = missing_columns(missing, ignored, header)
         # For the mapping step: the file's titles, each with its first values.
         problem.columns = column_samples(header, iter(sample))
-        problem.split = split
+        problem.split, problem.lacking = split, lacking
         raise problem
     table.split, table.lacking = split, lacking
     table.columns, table.ignored_columns, table.merged = columns, ignored, merged

@@ -56,4 +56,3 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not errors, errors
-

@@ -50,7 +50,9 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     # Keyboard and screen-reader users land on the new step's title.
     expect(page.locator("#wizard-title")).to_be_focused()
     expect(page.locator("#wizard-title")).to_have_text("Import users: step 3 of 5, Levels")
+    expect(dialog.get_by_text("No level chosen yet")).to_be_visible()
     dialog.get_by_label("Basis").check()
+    expect(dialog.get_by_text("No level chosen yet")).to_be_hidden()  # not while one is ticked
     dialog.get_by_role("button", name="Next: mails").click()
     dialog.get_by_role("button", name="Next: confirm").click()
     expect(dialog.locator("#import-summary")).to_contain_text("2 new users")

@@ -109,7 +109,14 @@ def test_ticked_users_are_mailed_as_a_csv_that_imports_back_unchanged(
 
     # Imported as it is, every row is already up to date, and applying it changes nothing.
     report = json.loads(_import_cli(app, tmp_path, data, "--dry-run", "--json").output)
-    assert report["summary"] == {"rows": 5, "new": 0, "existing": 5, "invalid": 0}
+    assert report["summary"] == {
+        "rows": 5,
+        "new": 0,
+        "existing": 5,
+        "invalid": 0,
+        "gains": {},
+        "details_updated": 0,
+    }
     assert {row["action"] for row in report["rows"]} == {"unchanged"}
     _import_cli(app, tmp_path, data, "--notify-new", "--notify-existing")
     assert _snapshot() == before

@@ -3,6 +3,7 @@ mail is in the language of whoever reads it."""
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -12,7 +13,16 @@ from sqlalchemy import select
 from huddle.extensions import db
 from huddle.models import ImportRun, User
 
-from ..helpers import ROOT, csv_file, run_worker, start, upload, wait_for_mail, walk_to_start
+from ..helpers import (
+    ROOT,
+    csv_file,
+    make_user,
+    run_worker,
+    start,
+    upload,
+    wait_for_mail,
+    walk_to_start,
+)
 
 TEMPLATES = ROOT / "templates"
 CATALOGS = ROOT / "huddle" / "translations"
@@ -96,6 +106,44 @@ def test_every_message_has_a_dutch_translation_and_the_catalogs_are_up_to_date()
     assert not untranslated, f"nl: no translation for {untranslated}"
 
 
+_COUNT = re.compile(r"%\(num\)s")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def test_every_counted_text_reads_right_with_1_and_with_2_in_both_languages(app):
+    # "1 rijen", "1 nieuwe gebruikers": a count put in a text without plural forms, or a
+    # translation whose singular is its plural. Every text the code counts with is rendered
+    # here with 1 and with 2, as a page or mail would.
+    from flask_babel import force_locale
+
+    from huddle.i18n import ngettext
+
+    counted = sorted(_counted_messages())
+    assert len(counted) > 30  # the extraction found them
+    by_id = {_key(message.id): message for message in _catalog("en") if message.id}
+    wrong = []
+    with app.test_request_context():
+        for singular in counted:
+            message = by_id[singular]
+            if isinstance(message.id, str):
+                wrong.append(f"counted without plural forms: {singular!r}")
+                continue
+            _one, plural = message.id
+            values = {name: "X" for name in _PLACEHOLDER.findall(plural) if name != "num"}
+            for language in ("nl", "en"):
+                with force_locale(language):
+                    one = ngettext(singular, plural, 1, **values)
+                    two = ngettext(singular, plural, 2, **values)
+                if singular != plural and one.replace("1", "N") == two.replace("2", "N"):
+                    wrong.append(f"{language}: {one!r} and {two!r}")
+    assert not wrong, wrong
+
+
+def _counted_messages() -> set[str]:
+    """The messages of the code with a count in them (``%(num)s``)."""
+    return {message for message in _messages_in_the_code() if _COUNT.search(message)}
+
+
 def _key(message_id) -> str:
     return message_id if isinstance(message_id, str) else message_id[0]
 
@@ -144,7 +192,7 @@ def test_the_preview_explains_problems_in_dutch_to_a_dutch_admin(admin_client, a
     data = csv_file("anna@x.nl;;;Jansen;;;;;", "anna@x.nl;Anna;;Jansen;;;;;")
     page, _ = upload(admin_client, data)
     html = page.get_data(as_text=True)
-    assert "De voornaam ontbreekt; elke gebruiker heeft er een nodig." in html
+    assert "Een nieuwe gebruiker heeft een voornaam nodig, en niemand heeft dit adres nog." in html
     assert "Hetzelfde e-mailadres staat op regel 2." in html
     assert "gelezen als: puntkomma-gescheiden, UTF-8, 2 rijen" in html
     assert '<option value=",">kommagescheiden</option>' in html  # "Not read right?"
@@ -193,3 +241,51 @@ def test_refusals_are_pages_of_our_own_in_the_readers_language(app, member_clien
     assert refused.status_code == 403
     assert "<h1>No access</h1>" in refused.get_data(as_text=True)
     assert "My account" in refused.get_data(as_text=True)  # where a member can go instead
+
+
+def _library_english() -> set[str]:
+    """What the libraries under the forms would say in English: WTForms' messages (its own
+    catalog template) and email-validator's reasons for refusing an address."""
+    import wtforms
+    from email_validator import EmailNotValidError, validate_email
+
+    with open(Path(wtforms.__file__).parent / "locale" / "wtforms.pot", "rb") as handle:
+        found = {_key(message.id) for message in read_po(handle) if message.id}
+    for address in ("geen-adres", "a@@x.nl", "a b@x.nl", "@x.nl", "a@", "a..b@x.nl", "a@x"):
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as refused:
+            found.add(str(refused))
+    return {sentence for sentence in found if "%" not in sentence and len(sentence) > 12}
+
+
+def test_dutch_pages_hold_no_english_sentence_of_a_library(dutch_admin_client, app_ctx):
+    english = _library_english()
+    assert "Not a valid choice." in english and len(english) > 10
+    user = make_user("jan@x.nl", first_name="Jan", last_name="Jansen")
+    client = dutch_admin_client
+    bad = {"csrf_token": client.csrf, "email": "jan@@x", "first_name": "", "last_name": "x" * 101}
+    pages = {
+        "a user's page": client.post(f"/users/{user.id}", data=bad),
+        "the levels page": client.post("/levels", data={"csrf_token": client.csrf, "name": ""}),
+        "the preview": upload(client, csv_file("geen-adres;A;;B;;;;;", "a b@x.nl;C;;D;;;;;"))[0],
+    }
+    for where, response in pages.items():
+        html = response.get_data(as_text=True)
+        assert 'lang="nl"' in html, where
+        leaked = sorted(sentence for sentence in english if sentence in html)
+        assert not leaked, f"{where}: {leaked}"
+    preview = pages["the preview"].get_data(as_text=True)
+    assert "“geen-adres” heeft geen @" in preview
+
+
+def test_how_a_file_was_read_is_told_in_the_language_of_whoever_reads_it(
+    admin_client, admin, app_ctx
+):
+    # Uploaded by an admin in English; read in Dutch once they switch.
+    _page, public_id = upload(admin_client, csv_file("an@x.nl;An;;Smit;;;;;"))
+    admin.language = "nl"
+    db.session.commit()
+    html = admin_client.get(f"/imports/{public_id}/check").get_data(as_text=True)
+    assert "gelezen als: puntkomma-gescheiden, UTF-8" in html
+    assert "semicolon-separated" not in html

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from huddle.extensions import db
 from huddle.models import ImportRow, ImportRun
+from huddle.pipeline.reading import describe_reading
 
 from ..fixtures.corpus import CASES, Case
 from ..helpers import upload
@@ -30,4 +31,4 @@ def test_the_corpus_file_reads_as_expected(admin_client, app_ctx, case: Case):
     assert problems == case.problems
     assert run.blank_lines == case.blank_lines
     if case.read_as:
-        assert run.reading["described"] == case.read_as
+        assert describe_reading(run.reading) == case.read_as

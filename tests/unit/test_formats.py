@@ -78,7 +78,9 @@ def test_the_admin_can_overrule_the_encoding_and_the_separator():
     assert rows == NAMES
     with pytest.raises(FileProblem) as problem:
         _read(_text(";").encode(), delimiter=",")
-    assert problem.value.code == "missing_columns"
+    # Read with the wrong separator, every line is one value: said in those words.
+    assert problem.value.code == "one_column"
+    assert "Choose “semicolon-separated”" in problem.value.fix
 
 
 def _workbook(*sheets: tuple[str, list[list]]) -> bytes:
