@@ -100,8 +100,8 @@ def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, ap
     confirm = walk_to_start(admin_client, public_id, level_ids=[levels["Basis"].id])
     sentence = confirm.get_data(as_text=True)
     assert (
-        "3 new users, with Basis. 1 existing user: 1 gets their details updated. Nobody loses anything. "
-        "3 welcome mails are sent." in sentence
+        "3 new users, with Basis. 1 existing user: 1 gets their details updated. Nobody loses "
+        "anything. 3 welcome mails are sent." in sentence
     )
 
     response = start(admin_client, public_id)
@@ -415,9 +415,9 @@ def test_the_preview_confirm_step_and_report_count_each_kind_of_change(
     b = db.session.scalar(select(Level).where(Level.name == "B"))
     confirm = walk_to_start(admin_client, public_id, level_ids=[b.id]).get_data(as_text=True)
     assert (
-        "2 new users, with B. Of the 4 existing users: 1 gains B, 2 get their details updated, 1 is "
-        "already up to date. Nobody loses anything. 1 invalid row is skipped. 2 welcome mails "
-        "and 1 update mail are sent." in confirm
+        "2 new users, with B. Of the 4 existing users: 1 gains B, 2 get their details updated, "
+        "1 is already up to date. Nobody loses anything. 1 invalid row is skipped. 2 welcome "
+        "mails and 1 update mail are sent." in confirm
     )
     start(admin_client, public_id)
     run_worker(app)
