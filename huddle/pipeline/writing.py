@@ -55,6 +55,18 @@ def safe_row(row: Iterable[str]) -> list[str]:
     return [neutralise(value) if value[:1] in _RISKY_FIRST else value for value in row]
 
 
+def quote_prefixed(value: str) -> tuple[str, bool]:
+    """A value for a workbook's text cell, and whether the cell needs Excel's "quote prefix"
+    style: the cell shows the value as it is (no ' in it), and Excel keeps it text when it is
+    edited instead of reading a formula. A value that really is apostrophes and a formula
+    start keeps one more ', so that the import's ``unneutralise`` gives it back."""
+    if value[:1] not in _RISKY_FIRST:
+        return value, False
+    if value[0] == GUARD:
+        return (GUARD + value, True) if _looks_guarded(value) else (value, False)
+    return value, True
+
+
 def _safe_rows(rows: Iterable[Iterable[str]]) -> Iterable[list[str]]:
     return map(safe_row, rows)
 

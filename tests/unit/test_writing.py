@@ -57,11 +57,25 @@ def test_an_xlsx_export_has_a_bold_frozen_header_and_guarded_text(tmp_path):
     assert [cell.value for cell in sheet[1]] == list(TEMPLATE_COLUMNS)
     assert all(cell.font.b for cell in sheet[1]) and not sheet["A2"].font.b
     values = [[cell.value or "" for cell in row] for row in sheet.iter_rows(min_row=2)]
-    assert values[0][4] == "'+31 6 12345678" and values[0][5] == "'=SUM(A1:A9)"
+    # Shown as they are, no ' in the value: the cell is marked as text the way Excel marks a
+    # value typed after a ' (the "quote prefix" cell style), so editing it runs no formula.
+    assert values[0][4] == "+31 6 12345678" and values[0][5] == "=SUM(A1:A9)"
+    assert sheet["E2"].quotePrefix and sheet["F2"].quotePrefix and sheet["G2"].quotePrefix
+    assert sheet["E4"].quotePrefix and not sheet["B2"].quotePrefix and not sheet["C3"].quotePrefix
     assert all(
         cell.data_type == "s" for row in sheet.iter_rows(min_row=2) for cell in row if cell.value
     )
     assert [[unneutralise(v) for v in row] for row in values] == [list(r) for r in ROWS]
+
+
+def test_an_xlsx_export_reads_back_cell_for_cell():
+    out = io.BytesIO()
+    write_xlsx(ROWS, out)
+    rows = list(open_table(out.getvalue()).rows())
+    for source, row in zip(rows, ROWS, strict=True):
+        assert [unneutralise(source.values[c].strip()) for c in TEMPLATE_COLUMNS] == [
+            value.strip() for value in row
+        ]
 
 
 def test_xlsx_text_is_escaped_the_way_excel_reads_it(tmp_path):
