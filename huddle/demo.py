@@ -70,7 +70,7 @@ def create_demo_data(user_count: int = 250, seed: int = 7) -> tuple[str, str]:
         first_name="Demo",
         last_name="Admin",
         is_admin=True,
-        language="nl",
+        language="",  # pages follow the browser's language until the admin chooses one
     )
     admin.set_password(password)
     db.session.add(admin)

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import queue
-from ..demo import create_demo_data
+from ..demo import DEMO_ADMIN_EMAIL, create_demo_data
 from ..devserver import run_dev
 from ..exports.service import cleanup_expired
 from ..extensions import db
@@ -109,6 +109,7 @@ def levels_add(name: str, description: str) -> None:
 def demo_data(if_empty: bool, user_count: int) -> None:
     """Create a demo admin, three levels and demo users."""
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        _how_to_log_in()
         return
     admin_email, password = create_demo_data(user_count)
     click.echo("")
@@ -116,6 +117,28 @@ def demo_data(if_empty: bool, user_count: int) -> None:
     click.echo(f"    e-mail:   {admin_email}")
     click.echo(f"    password: {password}")
     click.echo("  (shown once; `flask --app app create-admin EMAIL` makes another admin)")
+    click.echo("")
+
+
+def _how_to_log_in() -> None:
+    """For a database that has users already: who can log in, and how to set a password
+    that was lost (the demo admin's password is shown only when it is made)."""
+    admin = db.session.scalar(
+        select(User)
+        .where(User.is_admin.is_(True))
+        .order_by((User.email == DEMO_ADMIN_EMAIL).desc(), User.id)
+        .limit(1)
+    )
+    click.echo("")
+    if admin is None:
+        click.echo("  No admin yet. Make one with:")
+        click.echo("    .venv/bin/flask --app app create-admin EMAIL --password 'NEW PASSWORD'")
+    else:
+        click.echo(f"  Log in as {admin.email} with the password you were shown or chose.")
+        click.echo("  Lost it? Set a new one with:")
+        click.echo(
+            f"    .venv/bin/flask --app app create-admin {admin.email} --password 'NEW PASSWORD'"
+        )
     click.echo("")
 
 

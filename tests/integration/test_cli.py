@@ -51,7 +51,25 @@ def test_demo_data_fills_a_new_database_once(app, app_ctx):
     assert "password:" in first.output
     password = first.output.split("password: ")[1].split()[0]
     second = runner.invoke(args=["demo-data", "--if-empty"])
-    assert second.output == ""
+    # A second `make run` makes nothing, and says how to log in.
+    assert "Log in as admin@huddle.example" in second.output
+    command = "flask --app app create-admin admin@huddle.example --password 'NEW PASSWORD'"
+    assert command in second.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 41
     assert db.session.scalar(select(func.count()).select_from(Level)) == 3
     assert log_in(app.test_client(), "admin@huddle.example", password).status_code == 302
+    # The printed command does set a new password.
+    runner.invoke(args=["create-admin", "admin@huddle.example", "--password", "NEW PASSWORD"])
+    assert log_in(app.test_client(), "admin@huddle.example", "NEW PASSWORD").status_code == 302
+
+
+def test_the_demo_admins_pages_follow_the_browser_until_they_choose(app, app_ctx):
+    runner = app.test_cli_runner()
+    output = runner.invoke(args=["demo-data", "--users", "5"]).output
+    password = output.split("password: ")[1].split()[0]
+    client = app.test_client()
+    log_in(client, "admin@huddle.example", password)
+    english = client.get("/users", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert 'lang="en"' in english.get_data(as_text=True)
+    dutch = client.get("/users", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
+    assert 'lang="nl"' in dutch.get_data(as_text=True)
