@@ -24,6 +24,7 @@ from .i18n import in_language, language_of
 from .imports import claims, delivery
 from .imports.applying import apply_import
 from .imports.lookups import mail_language
+from .imports.outcome import outcome_csv
 from .imports.preview import build_preview, problem_rows_csv
 from .imports.summary import import_counts
 from .imports.upkeep import upkeep as upkeep_imports
@@ -220,9 +221,14 @@ class _Sender:
                 user, levels_gained=record.levels_gained, login=login, language=self.language
             )
         link = external_url("imports.detail", public_id=self.run.public_id)
-        attachment = _problem_rows(self.run, user)
-        counts = import_counts(self.run)
-        return mail.import_report_letter(user, self.run, counts, link=link, attachment=attachment)
+        return mail.import_report_letter(
+            user,
+            self.run,
+            import_counts(self.run),
+            link=link,
+            problem_rows=_problem_rows(self.run, user),
+            outcome=_failed_outcome(self.run, user),
+        )
 
 
 def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:
@@ -233,6 +239,21 @@ def _problem_rows(run: ImportRun, admin: User) -> mail.Attachment | None:
     with in_language(language_of(admin)):
         data = problem_rows_csv(run).encode("utf-8")
     return mail.Attachment(f"problem-rows-{run.public_id[:8]}.csv", "text/csv", data)
+
+
+# A failed import's outcome goes with its report up to this many rows; a larger one is on the
+# import's page (mail servers refuse large messages).
+OUTCOME_ATTACHED_ROWS = 20_000
+
+
+def _failed_outcome(run: ImportRun, admin: User) -> mail.Attachment | None:
+    """What a failed import would have done, row by row, as a file (None when it is done,
+    or too large to attach)."""
+    if run.status != ImportStatus.FAILED or run.rows_total > OUTCOME_ATTACHED_ROWS:
+        return None
+    with in_language(language_of(admin)):
+        data = outcome_csv(run)
+    return mail.Attachment(f"outcome-{run.public_id[:8]}.csv", "text/csv", data)
 
 
 def upkeep() -> str:

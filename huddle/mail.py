@@ -289,18 +289,31 @@ def _their_language(user: User, fallback: str | None) -> str:
 
 
 def import_report_letter(
-    admin: User, run: ImportRun, counts, *, link: str, attachment: Attachment | None = None
+    admin: User,
+    run: ImportRun,
+    counts,
+    *,
+    link: str,
+    problem_rows: Attachment | None = None,
+    outcome: Attachment | None = None,
 ) -> Letter:
-    """How an import ended, for the admin who started it (the problem rows attached);
-    ``counts`` are its ``ImportCounts``."""
+    """How an import ended, for the admin who started it; ``counts`` are its
+    ``ImportCounts``. Attached: the rows with problems, and (for a failed import) the outcome
+    it would have had."""
     language = language_of(admin)
     with in_language(language):
         if run.status == ImportStatus.DONE:
             subject = _("Import finished: %(file)s", file=one_line(run.filename))
         else:
             subject = _("Import failed: %(file)s", file=one_line(run.filename))
-    context = {"user": admin, "run": run, "counts": counts, "link": link}
-    attachments = [attachment] if attachment else []
+    context = {
+        "user": admin,
+        "run": run,
+        "counts": counts,
+        "link": link,
+        "outcome_attached": outcome is not None,
+    }
+    attachments = [part for part in (problem_rows, outcome) if part is not None]
     return Letter(admin.email, language, subject, "import_report", context, attachments)
 
 

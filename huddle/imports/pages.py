@@ -3,19 +3,21 @@ history of imports. These routes join the wizard's blueprint (``views.bp``)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from .. import htmx, progress, queue
 from ..i18n import ngettext
 from ..levels.service import all_levels
 from ..models import ImportRun, ImportStatus
+from ..pipeline.columns import LABELS
 from ..waiting import import_waits_for
 from . import drafts, summary
 from .applying import notice_stopped_work
 from .delivery import mail_delivery, resend_failed_mails
 from .lookups import chosen_level_names
-from .views import bp, import_or_404
+from .outcome import outcome_csv
+from .views import attachment, bp, file_stem, import_or_404
 
 __all__ = ["bp"]
 
@@ -39,6 +41,16 @@ def start_again(public_id: str):
     except queue.QueueUnavailable:
         flash(_("The background queue is unavailable: try again in a moment."), "error")
     return redirect(url_for(".detail", public_id=run.public_id))
+
+
+@bp.get("/<public_id>/outcome.csv")
+def outcome(public_id: str):
+    """Every row of a finished import with what happened to it (for a failed one: what
+    would have), as a file."""
+    run = import_or_404(public_id)
+    if run.status not in (ImportStatus.DONE, ImportStatus.FAILED):
+        abort(404)
+    return attachment(outcome_csv(run), "text/csv", f"{file_stem(run)}-outcome.csv")
 
 
 @bp.get("/<public_id>/progress")
@@ -93,7 +105,10 @@ def _progress(run: ImportRun) -> dict:
 
 
 def _outcome(run: ImportRun) -> dict:
+    done = run.status == ImportStatus.DONE
     return {
+        "counts": summary.import_counts(run) if done else None,
+        "labels": LABELS,
         "rows": summary.outcome_rows(run),
         "delivery": mail_delivery(run) if run.is_finished else None,
         "levels": chosen_level_names(run),

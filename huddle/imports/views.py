@@ -123,7 +123,8 @@ def _template_language() -> str:
     return language if language in TEMPLATE_TITLES else "en"
 
 
-def _attachment(body, media_type: str, filename: str) -> Response:
+def attachment(body, media_type: str, filename: str) -> Response:
+    """``body`` as a file to download, named ``filename``."""
     return Response(
         body,
         mimetype=media_type,
@@ -135,7 +136,7 @@ def _attachment(body, media_type: str, filename: str) -> Response:
 def template():
     """The empty template as a CSV file, titles in the reader's language (or ?lang=)."""
     csv = template_csv(_template_language())
-    return _attachment(csv, "text/csv", "huddle-users-template.csv")
+    return attachment(csv, "text/csv", "huddle-users-template.csv")
 
 
 @bp.get("/template.xlsx")
@@ -143,7 +144,7 @@ def template_xlsx():
     """The empty template as an Excel workbook."""
     out = io.BytesIO()
     write_xlsx([], out, header=TEMPLATE_TITLES[_template_language()])
-    return _attachment(out.getvalue(), MEDIA_TYPES["xlsx"], "huddle-users-template.xlsx")
+    return attachment(out.getvalue(), MEDIA_TYPES["xlsx"], "huddle-users-template.xlsx")
 
 
 @bp.get("/new")
@@ -310,9 +311,13 @@ def fix(run: ImportRun, line: int):
 def problems(public_id: str):
     """The rows that would be skipped, as a file to fix in a spreadsheet and upload again."""
     run = readable_import(public_id)
-    # The name comes from the admin's upload: keep only characters safe in a header.
-    name = re.sub(r"[^\w.-]+", "_", run.filename.rsplit(".", 1)[0])[:80] or "import"
-    return _attachment(problem_rows_csv(run), "text/csv", f"{name}-problem-rows.csv")
+    return attachment(problem_rows_csv(run), "text/csv", f"{file_stem(run)}-problem-rows.csv")
+
+
+def file_stem(run: ImportRun) -> str:
+    """The uploaded file's name without its extension, for the names of files made from it.
+    It comes from the admin's upload: only characters safe in a header are kept."""
+    return re.sub(r"[^\w.-]+", "_", run.filename.rsplit(".", 1)[0])[:80] or "import"
 
 
 @bp.route("/<public_id>/levels", methods=["GET", "POST"])

@@ -282,11 +282,24 @@ def test_a_failing_import_writes_nothing_and_reports_the_failure(
     assert report.subject == "Import failed: people.csv"
     assert "Nothing was imported" in report.text
     assert "The file also has 1 row with problems" in report.text
-    [(filename, _type, payload)] = report.attachments
+    [(filename, _type, payload), (outcome_name, _type, outcome)] = report.attachments
     assert filename.startswith("problem-rows-") and filename.endswith(".csv")
     assert "kapot;Kapot;;Rij" in payload.decode() and "Line 2504" in payload.decode()
+    # What it would have done, every row: attached, and on the import's page.
+    assert outcome_name.startswith("outcome-") and "Attached: the outcome" in report.text
+    lines = outcome.decode("utf-8-sig").splitlines()
+    assert lines[0] == "line;e-mail address;outcome;details" and len(lines) == 2504
+    assert lines[1] == "2;user0@example.org;not imported: would be created;gains Basis"
+    assert lines[2501] == (
+        "2502;keep@example.org;not imported: would be updated;"
+        "gains Basis | last name: “Houden” → “Veranderd”"
+    )
+    assert lines[2503].startswith("2504;kapot;not imported: would be skipped;e-mail address: ")
     page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
     assert "The import failed: nothing was imported" in page
+    download = admin_client.get(f"/imports/{public_id}/outcome.csv")
+    assert download.data == outcome
+    assert 'filename="people-outcome.csv"' in download.headers["Content-Disposition"]
     assert db.session.scalar(select(db.func.count()).select_from(ImportMail)) == 1
 
     # Run again once the database accepts the rows: everything is imported, and the admin
@@ -347,7 +360,7 @@ def test_report_mail_attaches_the_skipped_rows_and_the_page_shows_progress_then_
     finished = admin_client.get(f"/imports/{public_id}/progress", headers={"HX-Request": "true"})
     assert finished.headers["HX-Refresh"] == "true"  # the page reloads to show the outcome
     page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
-    assert "users created" in page and "“bad” has no @" in page
+    assert "1</span> user created" in page and "“bad” has no @" in page
 
     [report] = wait_for_mail(smtp_sink["outbox"])
     [(name, kind, payload)] = report.attachments
@@ -427,3 +440,21 @@ def test_the_preview_confirm_step_and_report_count_each_kind_of_change(
         "Of the 4 existing users: 1 gained B, 2 got their details updated, 1 was already up "
         "to date." in report.text
     )
+    page = admin_client.get(f"/imports/{public_id}").get_data(as_text=True)
+    assert (
+        '4</span> existing users<span class="count-parts">: 1 gained B, 2 got their details '
+        "updated, 1 was already up to date</span>" in page
+    )
+    # The whole outcome, every line, with what happened to it.
+    outcome = admin_client.get(f"/imports/{public_id}/outcome.csv").data.decode("utf-8-sig")
+    assert outcome.splitlines() == [
+        "line;e-mail address;outcome;details",
+        "2;nieuw1@x.nl;created;gains B",
+        "3;nieuw2@x.nl;created;gains B",
+        "4;geen.b@x.nl;updated;gains B",
+        "5;telefoon1@x.nl;updated;phone: “” → “06 11111111”",
+        "6;telefoon2@x.nl;updated;phone: “” → “06 22222222”",
+        "7;klaar@x.nl;unchanged;",
+        "8;kapot;skipped;e-mail address: “kapot” has no @: an e-mail address looks like "
+        "name@example.org.",
+    ]

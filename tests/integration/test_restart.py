@@ -76,4 +76,4 @@ def test_an_import_survives_restarts_of_the_web_process_and_the_worker(
         _, _, history = client.get("/imports")
         assert "mensen.csv" in history and public_id in history
         _, _, detail = client.get(f"/imports/{public_id}")
-        assert "users created" in detail and "rows skipped" in detail
+        assert "2</span> users created" in detail and "1</span> row skipped" in detail
