@@ -8,7 +8,7 @@ catalogs are in ``huddle/translations/`` (``make translations`` updates them fro
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session
@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_datetime(value, "d MMM y") if value else ""
     app.jinja_env.filters["filesize"] = format_filesize
     app.jinja_env.filters["time_left"] = format_time_left
+    app.jinja_env.filters["ago"] = format_ago
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or DEFAULT_LANGUAGE)
     app.jinja_env.globals["status_label"] = status_label
@@ -90,6 +91,14 @@ def format_time_left(seconds: float) -> str:
         return gettext("less than a minute left")
     rounded = format_timedelta(timedelta(seconds=seconds), threshold=1.0)
     return gettext("about %(time)s left", time=rounded)
+
+
+def format_ago(moment: datetime) -> str:
+    """How long ago ``moment`` (naive UTC) was, in words: "3 hours ago", "just now"."""
+    seconds = (datetime.now(UTC).replace(tzinfo=None) - moment).total_seconds()
+    if seconds < 60:
+        return gettext("just now")
+    return format_timedelta(timedelta(seconds=-seconds), add_direction=True, threshold=1.0)
 
 
 def language_of(user) -> str:

@@ -262,7 +262,8 @@ def upkeep() -> str:
     done = upkeep_imports()
     return (
         f"{done.lost_imports} lost import(s); {done.interrupted_mails} interrupted mail(s); "
-        f"mails queued again for {done.mails_requeued_for} import(s)"
+        f"mails queued again for {done.mails_requeued_for} import(s); "
+        f"{done.old_drafts} old draft(s) deleted"
     )
 
 

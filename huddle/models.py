@@ -197,6 +197,8 @@ class ImportRun(db.Model):
     job_id: Mapped[str] = mapped_column(String(64), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When its rows were last checked: a draft is checked again when users changed since.
+    checked_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

@@ -8,19 +8,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from .. import queue
 from ..extensions import db
 from ..i18n import LANGUAGES
-from ..models import ColumnAlias, ImportFile, ImportRun, ImportStatus, Level, User
+from ..models import (
+    ColumnAlias,
+    ImportFile,
+    ImportRun,
+    ImportStatus,
+    Level,
+    User,
+    UserLevel,
+    utcnow,
+)
 from ..pipeline.columns import FULL_NAME, LABELS
 from ..pipeline.reading import MAPPABLE, ReadOptions, bytes_to_read
 from .lookups import column_aliases
 from .preview import build_preview
+
+# An import not started yet: being checked, checked (a draft), or refused as a file.
+UNSTARTED = (ImportStatus.DRAFT.value, ImportStatus.CHECKING.value, ImportStatus.REJECTED.value)
+
+
+def _upload_name(filename: str) -> str:
+    """Only the name: a browser may send a path, and a hostile one "../../x.csv"."""
+    return re.split(r"[\\/]", filename)[-1].strip()[:255] or "upload.csv"
 
 
 def create_import(
@@ -39,8 +57,7 @@ def create_import(
     aliases = column_aliases(admin)
     run = ImportRun(
         read_options={"aliases": aliases} if aliases else {},
-        # Only the name: a browser may send a path, and a hostile one "../../x.csv".
-        filename=re.split(r"[\\/]", filename)[-1].strip()[:255] or "upload.csv",
+        filename=_upload_name(filename),
         file=ImportFile(data=data),
         file_size=len(data),
         created_by_id=admin.id if admin else None,
@@ -58,10 +75,32 @@ def create_import(
 
 
 def create_draft(filename: str, data: bytes, *, admin: User | None) -> ImportRun:
-    """Store an upload as a new draft import with its preview; returns it (maybe rejected)."""
+    """Store an upload as a new draft import with its preview; returns it (maybe rejected).
+    A file of the same name as one of the admin's drafts replaces that draft (keeping its
+    levels and mail options): uploading a fixed file again leaves one draft, not two."""
+    earlier = _draft_named(filename, admin)
+    if earlier is not None:
+        return replace_file(earlier, filename, data, admin=admin)
     run = create_import(filename, data, admin=admin)
     check(run)
     return run
+
+
+def _draft_named(filename: str, admin: User | None) -> ImportRun | None:
+    """The admin's newest unstarted import of a file of this name, if any."""
+    if admin is None:
+        return None
+    name = _upload_name(filename)
+    return db.session.scalar(
+        select(ImportRun)
+        .where(
+            ImportRun.created_by_id == admin.id,
+            ImportRun.filename == name,
+            ImportRun.status.in_(UNSTARTED),
+        )
+        .order_by(ImportRun.created_at.desc())
+        .limit(1)
+    )
 
 
 def check(run: ImportRun) -> None:
@@ -84,6 +123,34 @@ def check(run: ImportRun) -> None:
         return
     run.job_id = job.id
     db.session.commit()
+
+
+# A draft checked longer ago than this is checked again when it is opened (users may have
+# been deleted or lost a level meanwhile, which leaves no trace to compare with).
+CHECK_KEPT = timedelta(hours=1)
+
+
+def recheck_if_stale(run: ImportRun) -> bool:
+    """Check a draft again when what it was checked against has changed since: another
+    import finished, a user was added or edited, a level granted, or an hour went by. True
+    when it was checked again (so that its preview and counts are today's)."""
+    if run.status != ImportStatus.DRAFT or run.checked_at is None:
+        return False
+    since = run.checked_at
+    changed = (
+        since < utcnow() - CHECK_KEPT
+        or db.session.scalar(
+            select(ImportRun.id)
+            .where(ImportRun.status == ImportStatus.DONE.value, ImportRun.finished_at > since)
+            .limit(1)
+        )
+        or db.session.scalar(select(func.max(User.updated_at))) > since
+        or (db.session.scalar(select(func.max(UserLevel.granted_at))) or since) > since
+    )
+    if not changed:
+        return False
+    check(run)
+    return True
 
 
 def notice_stopped_check(run: ImportRun) -> None:
@@ -233,13 +300,10 @@ def discard(run: ImportRun) -> None:
 
 
 def drafts_of(admin: User) -> list[ImportRun]:
-    """The admin's draft imports, newest first."""
+    """The admin's imports not started yet, newest first."""
     return db.session.scalars(
         select(ImportRun)
-        .where(
-            ImportRun.created_by_id == admin.id,
-            ImportRun.status.in_([ImportStatus.DRAFT.value, ImportStatus.CHECKING.value]),
-        )
+        .where(ImportRun.created_by_id == admin.id, ImportRun.status.in_(UNSTARTED))
         .order_by(ImportRun.created_at.desc())
     ).all()
 

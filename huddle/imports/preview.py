@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import ImportRow, ImportRun, ImportStatus
+from ..models import ImportRow, ImportRun, ImportStatus, utcnow
 from ..pipeline.columns import TEMPLATE_COLUMNS
 from ..pipeline.duplicates import mark_duplicates
 from ..pipeline.planning import RowAction, RowPlan, plan_row
@@ -55,6 +55,7 @@ def build_preview(run: ImportRun, progress=lambda done: None) -> None:
     plan for the preview, telling ``progress`` the rows done as it goes. A file that cannot
     be read marks the run rejected."""
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
+    run.checked_at = utcnow()
     try:
         table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
         run.reading = table.summary()

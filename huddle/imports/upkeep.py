@@ -8,6 +8,7 @@ import and mail, Redis only the messenger. Run now and then by a worker (``huddl
   happened before (``claims.recover_interrupted``).
 - Mails that wait with no job left to send them (Redis restarted empty while they waited for
   a retry) are queued again, so that none waits forever.
+- Imports never started are deleted a week after their upload, with their file.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from ..models import ImportMail, ImportRun, ImportStatus, MailStatus, utcnow
 from .applying import notice_stopped_work
 from .claims import recover_interrupted
 from .delivery import MAIL_JOBS, queue_import_mails
+from .drafts import UNSTARTED
 
 # A finished import queues its own mails: give it this long before we call them forgotten.
 GRACE = timedelta(minutes=2)
+# Imports never started (drafts, files refused) are kept this long after their upload.
+DRAFT_DAYS = 7
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Upkeep:
     lost_imports: int = 0
     interrupted_mails: int = 0  # found "sending" with their sender gone
     mails_requeued_for: int = 0  # imports whose waiting mails were queued again
+    old_drafts: int = 0  # imports never started, deleted a week after their upload
 
 
 def upkeep(now=None) -> Upkeep:
@@ -62,4 +67,18 @@ def upkeep(now=None) -> Upkeep:
     for import_id in sorted(forgotten):
         queue_import_mails(import_id)
     done.mails_requeued_for = len(forgotten)
+    done.old_drafts = delete_old_drafts(now)
     return done
+
+
+def delete_old_drafts(now=None) -> int:
+    """Delete the imports never started that were uploaded more than DRAFT_DAYS ago (their
+    file and preview go with them); returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=DRAFT_DAYS)
+    old = db.session.scalars(
+        select(ImportRun).where(ImportRun.status.in_(UNSTARTED), ImportRun.created_at < cutoff)
+    ).all()
+    for run in old:
+        db.session.delete(run)
+    db.session.commit()
+    return len(old)

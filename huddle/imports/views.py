@@ -93,7 +93,7 @@ def draft_step(view):
     @wraps(view)
     def wrapper(public_id: str, **kwargs):
         run = import_or_404(public_id)
-        if run.status not in (ImportStatus.DRAFT, ImportStatus.CHECKING, ImportStatus.REJECTED):
+        if run.status not in drafts.UNSTARTED:
             return _go(url_for(".detail", public_id=run.public_id))
         if _someone_elses_draft(run):
             abort(403, description=_whose(run))
@@ -179,6 +179,7 @@ def preview(run: ImportRun):
         replacement = drafts.replace_file(run, name, upload.read(), admin=current_user)
         return _go(url_for(".preview", public_id=replacement.public_id))
     drafts.notice_stopped_check(run)
+    drafts.recheck_if_stale(run)  # a draft reopened later shows today's counts
     context = _checking(run) if run.status == ImportStatus.CHECKING else _preview(run)
     return _step("_step_preview.html", "preview", form=form, run=run, **context)
 
@@ -392,6 +393,8 @@ def confirm(run: ImportRun):
     """Step 5: what the import will do, in one sentence, and Start import."""
     form = FlaskForm()
     status = 200
+    if request.method == "GET" and drafts.recheck_if_stale(run) and run.status != "draft":
+        return _go(url_for(".preview", public_id=run.public_id))  # being checked, or refused
     if form.validate_on_submit():
         try:
             drafts.start(run)

@@ -392,16 +392,69 @@ def test_a_file_over_the_size_limit_gets_a_clear_message(admin_client, app):
     assert "That file is too large: at most 1 MB can be uploaded" in response.get_data(as_text=True)
 
 
-def test_a_draft_can_be_discarded_and_users_manage_offers_to_continue_one(admin_client, levels):
+def test_users_manage_lists_every_draft_to_continue_or_discard(admin_client, levels):
     _, first = upload(admin_client, csv_file("a@x.nl;A;;B;;;;;"), filename="eerste.csv")
+    _, second = upload(admin_client, csv_file("b@x.nl;B;;C;;;;;", "c@x.nl;C;;D;;;;;"), "tweede.csv")
     page = admin_client.get("/users").get_data(as_text=True)
-    assert "1 import in progress" in page and "continue eerste.csv" in page
+    assert "2 imports not started yet" in page
+    for public_id, name, rows in ((first, "eerste.csv", "1 row"), (second, "tweede.csv", "2 rows")):
+        assert f"<strong>{name}</strong>" in page and rows in page
+        assert f'href="/imports/{public_id}/check"' in page
+        assert f'action="/imports/{public_id}/discard"' in page
+    assert "uploaded just now" in page
     response = admin_client.post(
         f"/imports/{first}/discard", data={"csrf_token": admin_client.csrf}
     )
     assert response.status_code == 302
     assert admin_client.get(f"/imports/{first}").status_code == 404
-    assert "import in progress" not in admin_client.get("/users").get_data(as_text=True)
+    page = admin_client.get("/users").get_data(as_text=True)
+    assert "1 import not started yet" in page and "eerste.csv" not in page
+
+
+def test_uploading_the_same_file_again_replaces_its_draft(admin_client, levels):
+    _, first = upload(admin_client, csv_file("a@x.nl;A;;B;;;;;"), filename="leden.csv")
+    walk_to_start(admin_client, first, level_ids=[levels["Pro"].id], notify_new=False)
+    _, again = upload(admin_client, csv_file("a@x.nl;A;;B;;;;;", "b@x.nl;B;;C;;;;;"), "leden.csv")
+    assert again != first and admin_client.get(f"/imports/{first}").status_code == 404
+    page = admin_client.get("/users").get_data(as_text=True)
+    assert "1 import not started yet" in page and "2 rows" in page
+    run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == again))
+    assert run.level_ids == [levels["Pro"].id] and not run.notify_new  # the choices stay
+
+
+def test_a_draft_reopened_after_another_import_shows_todays_counts(admin_client, app, levels):
+    data = csv_file("nieuw@x.nl;Nina;;Nieuw;;;;;")
+    page, later = upload(admin_client, data, filename="later.csv")
+    assert "1</span> new user</li>" in page.get_data(as_text=True)
+    # Meanwhile another import brings that user in.
+    _, other = upload(admin_client, data, filename="eerder.csv")
+    walk_to_start(admin_client, other, notify_new=False)
+    start(admin_client, other)
+    run_worker(app)
+    reopened = admin_client.get(f"/imports/{later}/check").get_data(as_text=True)
+    assert "0</span> new users</li>" in reopened
+    assert '1</span> existing user<span class="count-parts">: 1 is already up to date' in reopened
+    confirm = admin_client.get(f"/imports/{later}/confirm").get_data(as_text=True)
+    assert "0 new users. 1 existing user: 1 is already up to date." in confirm
+
+
+def test_drafts_never_started_are_deleted_after_a_week(admin_client, app_ctx):
+    from datetime import timedelta
+
+    from huddle.imports.upkeep import delete_old_drafts
+    from huddle.models import utcnow
+
+    _, old = upload(admin_client, csv_file("a@x.nl;A;;B;;;;;"), filename="oud.csv")
+    _, new = upload(admin_client, csv_file("a@x.nl;A;;B;;;;;"), filename="nieuw.csv")
+    _, refused = upload(admin_client, b"", filename="leeg.csv")
+    for public_id in (old, refused):
+        run = db.session.scalar(select(ImportRun).where(ImportRun.public_id == public_id))
+        run.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    assert delete_old_drafts() == 2
+    assert admin_client.get(f"/imports/{old}").status_code == 404
+    assert admin_client.get(f"/imports/{refused}").status_code == 404
+    assert admin_client.get(f"/imports/{new}/check").status_code == 200
 
 
 def test_preview_finds_an_address_used_again_in_a_later_batch(admin_client, levels):
