@@ -41,7 +41,7 @@ run: install
 
 # The README's pictures, taken in Chromium by the browser tests (docs/screenshots/*.png).
 screenshots: install
-	HUDDLE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/browser/test_screenshots.py
+	HUDDLE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/browser/test_screenshots.py tests/browser/test_browser_layout.py
 
 test: install
 	$(BIN)/ruff check .

@@ -43,8 +43,9 @@
     more.hidden = allMatching || ticked === 0 || ticked < boxes.length || total <= ticked;
     more.textContent = say("selectMatching", total);
     document.getElementById("export-count").textContent = say("count", selected);
-    document.getElementById("export-dialog-count").textContent =
-      say(selected === 1 ? "oneUser" : "users", selected);
+    // A whole sentence per number, as each language says it ("Export 1 user").
+    document.getElementById("export-dialog-title").textContent =
+      say(selected === 1 ? "exportOne" : "exportMany", selected);
     document.getElementById("export-scope").value = allMatching ? "matching" : "ticked";
   }
 

@@ -42,7 +42,7 @@ from ..models import (
     UserLevel,
     utcnow,
 )
-from ..pipeline.columns import USER_COLUMNS
+from ..pipeline.columns import TEMPLATE_COLUMNS, USER_COLUMNS
 from ..pipeline.duplicates import SeenAddresses, mark_duplicates
 from ..pipeline.planning import RowAction, RowPlan, plan_row
 from ..pipeline.reading import CsvTable
@@ -142,6 +142,8 @@ class BatchWrites:
     # Rows whose address may be on an earlier line, unplanned (``streaming.as_tuples``).
     maybe_repeated: list[tuple] = field(default_factory=list)
     accented_names: list[str] = field(default_factory=list)
+    # Columns the preview shows: those first found filled in this batch (see BatchPlanner).
+    filled: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=256)
@@ -237,6 +239,8 @@ class BatchPlanner:
     def __init__(self, setting: Setting, expected_rows: int) -> None:
         self.setting = setting
         self.seen = SeenAddresses(expected_rows)
+        # For the preview: the columns no row has filled so far (the table folds them).
+        self.unfilled = [] if setting.outcome else list(TEMPLATE_COLUMNS)
 
     def __call__(self, rows: list[CheckedRow]) -> BatchWrites:
         setting = self.setting
@@ -255,6 +259,9 @@ class BatchPlanner:
         )
         if setting.collect_names:
             writes.accented_names = _names_with_accents(rows)
+        if self.unfilled:
+            writes.filled = _filled(rows, self.unfilled)
+            self.unfilled = [column for column in self.unfilled if column not in writes.filled]
         return prepare(plans, setting, writes)
 
 
@@ -265,6 +272,20 @@ def _as_candidates(rows: list[CheckedRow], *, cells: bool) -> list[tuple]:
     if cells:
         return [(r.line, tuple(r.user.values()), r.levels, r.cells_as_json()) for r in rows]
     return [(r.line, tuple(r.user.values()), r.levels, NO_CELLS) for r in rows]
+
+
+def _filled(rows: list[CheckedRow], columns: list[str]) -> list[str]:
+    """Of ``columns``, those some row fills (a column with a problem counts as filled: the
+    admin must see it). Stops at the first filled row of each column."""
+    found = []
+    for column in columns:
+        if column == "levels":
+            filled = any(row.levels for row in rows)
+        else:
+            filled = any(row.user[column] for row in rows)
+        if filled or any(p.column == column for row in rows for p in row.problems):
+            found.append(column)
+    return found
 
 
 SAMPLE_NAMES = 6
@@ -352,10 +373,11 @@ def write_all(
     setting: Setting,
     earlier_lines: EarlierLines,
     progress: Callable[[int], None] = lambda done: None,
-) -> list[str]:
+) -> tuple[list[str], set[str]]:
     """Write every batch, settling the rows that may repeat an address; returns the names
-    with accents collected (see ``Setting.collect_names``)."""
-    done, names = 0, []
+    with accents collected (see ``Setting.collect_names``) and, for a preview, the columns
+    some row fills."""
+    done, names, filled = 0, [], set()
     with _fewer_collections():
         for writes in batches:
             settle_existing(writes, setting)
@@ -365,9 +387,10 @@ def write_all(
             for name in writes.accented_names:
                 if len(names) < SAMPLE_NAMES and name not in names:
                     names.append(name)
+            filled.update(writes.filled)
             done += writes.lines
             progress(done)
-    return names
+    return names, filled
 
 
 @contextmanager

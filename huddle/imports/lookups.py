@@ -101,16 +101,20 @@ _FIELDS_CHANGED = {
 _OF_UPDATES = " WHERE import_id = :id AND action = 'update'"
 
 
-def existing_changes(import_id: int) -> tuple[dict[str, int], int]:
-    """({level: existing users who gain it}, existing users whose details change) among an
-    import's rows, as planned in its preview or as done by the import."""
+def existing_changes(import_id: int) -> tuple[dict[str, int], int, int]:
+    """({level: existing users who gain it}, existing users whose details change, of those
+    the ones who gain a level too) among an import's rows, as planned in its preview or as
+    done by the import."""
     dialect = db.session.get_bind().dialect.name
     gains = db.session.execute(
         text(_GAINS_QUERY[dialect] + _OF_UPDATES + " AND gains_levels GROUP BY 1 ORDER BY 1"),
         {"id": import_id},
     )
-    details = db.session.scalar(
-        text(f"SELECT count(*) FROM import_rows{_OF_UPDATES} AND {_FIELDS_CHANGED[dialect]}"),
+    details, with_gains = db.session.execute(
+        text(
+            "SELECT count(*), coalesce(sum(CASE WHEN gains_levels THEN 1 ELSE 0 END), 0) "
+            f"FROM import_rows{_OF_UPDATES} AND {_FIELDS_CHANGED[dialect]}"
+        ),
         {"id": import_id},
-    )
-    return dict(gains.all()), details
+    ).one()
+    return dict(gains.all()), details, with_gains

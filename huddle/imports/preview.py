@@ -66,7 +66,7 @@ def build_preview(run: ImportRun, progress=lambda done: None) -> None:
             collect_names=not table.encoding_certain,
         )
         earlier_lines = stored_lines(run.id)
-        samples = batches.write_all(
+        samples, filled = batches.write_all(
             batches.planned_batches(table, setting), setting, earlier_lines, progress
         )
     except FileProblem as problem:
@@ -86,7 +86,7 @@ def build_preview(run: ImportRun, progress=lambda done: None) -> None:
         return
     run.status = ImportStatus.DRAFT
     run.file_error = ""
-    run.reading = {**run.reading, "samples": samples}
+    run.reading = {**run.reading, "samples": samples, "filled": sorted(filled)}
     run.encoding = table.encoding
     run.ignored_columns = table.ignored_columns
     run.blank_lines = table.blank_lines
@@ -158,6 +158,17 @@ def _recheck(run: ImportRun, emails: set[str], always: int) -> None:
         record = row_record(run.id, plan_row(check, existing.get(check.email), chosen), run.fixes)
         for key in ("email", "action", "problems", "changes", "gains_levels", "edited"):
             setattr(stored, key, record[key])
+
+
+def table_columns(run: ImportRun) -> tuple[list[str], list[str]]:
+    """The columns of the preview's table: the address and every column some row fills,
+    in template order; and the columns empty in every row, which it leaves out (so that an
+    unused template column takes no room)."""
+    filled = run.reading.get("filled")
+    if filled is None:  # checked by an older version
+        return list(TEMPLATE_COLUMNS), []
+    shown = [column for column in TEMPLATE_COLUMNS if column == "email" or column in filled]
+    return shown, [column for column in TEMPLATE_COLUMNS if column not in shown]
 
 
 def preview_rows(run: ImportRun, tab: str, page: int, per_page: int = 50):

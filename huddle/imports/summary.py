@@ -30,6 +30,7 @@ class ImportCounts:
     invalid: int
     gains: dict[str, int]  # level → existing users who gain it
     details_updated: int  # existing users whose details change
+    details_and_levels: int  # of those, the ones who gain a level too
     unchanged: int  # existing users already up to date
     welcome_mails: int
     update_mails: int
@@ -37,7 +38,7 @@ class ImportCounts:
 
 def import_counts(run: ImportRun) -> ImportCounts:
     """The counts of an import, from its stored rows and its current mail options."""
-    gains, details_updated = existing_changes(run.id)
+    gains, details_updated, details_and_levels = existing_changes(run.id)
     welcome, updated = mails_to_send(run)
     return ImportCounts(
         rows=run.rows_total,
@@ -46,6 +47,7 @@ def import_counts(run: ImportRun) -> ImportCounts:
         invalid=run.invalid_count,
         gains=gains,
         details_updated=details_updated,
+        details_and_levels=details_and_levels,
         unchanged=run.unchanged_count,
         welcome_mails=welcome,
         update_mails=updated,
@@ -70,8 +72,11 @@ def mails_to_send(run: ImportRun) -> tuple[int, int]:
 
 
 def existing_parts(counts: ImportCounts, *, done: bool = False) -> list[str]:
-    """What happens to the existing users, part by part ("1 gains B", "2 get their details
-    updated", "1 is already up to date"; ``done``: "1 gained B", … for the report)."""
+    """What happens to the existing users, in parts that add up to them: those who gain
+    each level, those who only get their details updated, those already up to date ("1
+    gains B", "2 get their details updated", "1 is already up to date"; ``done``: "1 gained
+    B", … for the report). Those who gain a level and get their details updated too are
+    named after the levels ("of whom 1 also gets their details updated")."""
     parts = []
     for level, number in counts.gains.items():
         if done:
@@ -84,20 +89,37 @@ def existing_parts(counts: ImportCounts, *, done: bool = False) -> list[str]:
             parts.append(
                 ngettext("%(num)s gains %(level)s", "%(num)s gain %(level)s", number, level=level)
             )
-    if counts.details_updated and done:
+    if counts.details_and_levels and done:
+        parts.append(
+            ngettext(
+                "of whom %(num)s also got their details updated",
+                "of whom %(num)s also got their details updated",
+                counts.details_and_levels,
+            )
+        )
+    elif counts.details_and_levels:
+        parts.append(
+            ngettext(
+                "of whom %(num)s also gets their details updated",
+                "of whom %(num)s also get their details updated",
+                counts.details_and_levels,
+            )
+        )
+    details_only = counts.details_updated - counts.details_and_levels
+    if details_only and done:
         parts.append(
             ngettext(
                 "%(num)s got their details updated",
                 "%(num)s got their details updated",
-                counts.details_updated,
+                details_only,
             )
         )
-    elif counts.details_updated:
+    elif details_only:
         parts.append(
             ngettext(
                 "%(num)s gets their details updated",
                 "%(num)s get their details updated",
-                counts.details_updated,
+                details_only,
             )
         )
     if counts.unchanged and done:

@@ -43,7 +43,7 @@ from ..waiting import import_waits_for
 from . import drafts, summary
 from .forms import MailOptionsForm, UploadForm
 from .lookups import chosen_level_names, mail_language
-from .preview import PREVIEW_TABS, fix_cell, preview_rows, problem_rows_csv
+from .preview import PREVIEW_TABS, fix_cell, preview_rows, problem_rows_csv, table_columns
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 # Pages and the report mail say in words, in their own language, what an import does.
@@ -269,11 +269,16 @@ def _preview(run: ImportRun) -> dict:
         "page": page,
         "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
         "rows": rows,
-        "columns": TEMPLATE_COLUMNS,
+        **_table(run),
         "read_choices": {"encodings": ENCODINGS, "separators": SEPARATORS},
-        "labels": LABELS,
         "column_uses": COLUMN_USES,
     }
+
+
+def _table(run: ImportRun) -> dict:
+    """The preview table's columns: shown (headed by the file's own titles) and left out."""
+    shown, empty = table_columns(run)
+    return {"columns": shown, "empty_columns": [_(LABELS[c]) for c in empty], "labels": LABELS}
 
 
 def _totals(run: ImportRun) -> dict:
@@ -301,9 +306,9 @@ def fix(run: ImportRun, line: int):
         "imports/_fixed_row.html",
         run=run,
         row=row,
-        columns=TEMPLATE_COLUMNS,
         focus=column,
         tab=tab,
+        **_table(run),
         **_totals(run),
     )
 

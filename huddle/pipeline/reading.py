@@ -26,6 +26,7 @@ from .columns import (
     NEW_USER_COLUMNS,
     REQUIRED_COLUMNS,
     TEMPLATE_COLUMNS,
+    TEMPLATE_TITLES,
     column_for_title,
     title_language,
 )
@@ -125,6 +126,8 @@ class CsvTable:
     # names: {"title", "examples"} ({} when there is none).
     split: dict = field(default_factory=dict)
     lacking: list[str] = field(default_factory=list)  # of first and last name, those absent
+    # The file's own title of each template column it has (the first, when several).
+    titles: dict[str, str] = field(default_factory=dict)
     _records: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
     _first: SourceRow | None = field(default=None, repr=False)
 
@@ -150,6 +153,7 @@ class CsvTable:
             "merged": self.merged,
             "split": self.split,
             "lacking": self.lacking,
+            "titles": self.titles,
         }
 
     def rows(self) -> Iterator[SourceRow]:
@@ -338,6 +342,18 @@ _NO_USERS_HERE = {"empty", "missing_columns", "no_header", "header_only"}
 MAX_SHEETS_TRIED = 20
 
 
+def _own_titles(header: list[str], columns: list[str | None]) -> dict[str, str]:
+    """The file's own title of each template column it has (the first, when several), when
+    it is not the template's own title (those say no more than the field's name)."""
+    template = {title.lower() for titles in TEMPLATE_TITLES.values() for title in titles}
+    titles: dict[str, str] = {}
+    for index, name in enumerate(columns):
+        title = header[index].strip() if index < len(header) else ""
+        if name in TEMPLATE_COLUMNS and title and title.lower() not in template:
+            titles.setdefault(name, title)
+    return titles
+
+
 def _check_separator(table: CsvTable, header: list[str], by_title: dict[str, str]) -> None:
     """``FileProblem`` when a text file's titles are one value that another separator splits
     into titles we know: every line would be read as one value ("email,first_name")."""
@@ -399,6 +415,7 @@ def _read_header(table: CsvTable, records, options: ReadOptions, size: int) -> C
         problem.split, problem.lacking = split, lacking
         raise problem
     table.split, table.lacking = split, lacking
+    table.titles = _own_titles(header, columns)
     table.columns, table.ignored_columns, table.merged = columns, ignored, merged
     table.hidden_titles = [
         header[index].strip() or _("column %(number)s", number=index + 1)

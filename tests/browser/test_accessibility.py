@@ -162,7 +162,7 @@ def test_the_import_dialog_is_a_modal_and_a_whole_import_works_by_keyboard(
     page.keyboard.press("Enter")
     expect(dialog.locator("#preview-totals")).to_contain_text("1 invalid row")
     # The error is announced with its cell: the input is described by the message.
-    cell = dialog.get_by_label("Line 3, email")
+    cell = dialog.get_by_label("Line 3, e-mail address")
     expect(cell).to_have_attribute("aria-invalid", "true")
     described_by = cell.get_attribute("aria-describedby")
     expect(dialog.locator(f"#{described_by}")).to_contain_text("has no @")

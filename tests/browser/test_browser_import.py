@@ -38,7 +38,7 @@ def test_import_wizard_with_a_fix_in_the_preview(page, admin, app_ctx, tmp_path,
     expect(dialog.locator("#preview-totals")).to_contain_text("1 invalid row")
     expect(dialog.locator("#row-4")).to_contain_text("has no @")
 
-    cell = dialog.get_by_label("Line 4, email")
+    cell = dialog.get_by_label("Line 4, e-mail address")
     cell.fill("zoe@celik.nl")
     cell.press("Tab")
     expect(dialog.locator("#row-4")).to_contain_text("New")

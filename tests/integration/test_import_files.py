@@ -86,6 +86,8 @@ def test_a_workbook_whose_users_are_on_the_second_sheet(admin_client, app_ctx):
     html = page.get_data(as_text=True)
     assert "read as: Excel workbook, sheet “Leden”, 1 row." in html
     assert "31612345678" in html and _names(public_id) == ["Zoë Çelik"]
+    # The table is headed by the file's own titles, the field each stands for beneath.
+    assert 'Telefoonnummer<small class="field-name">Phone</small>' in html
     # Another sheet can still be chosen; the instructions hold no users.
     assert '<option value="Uitleg">Uitleg</option>' in html
     html = _read_as(admin_client, public_id, sheet="Uitleg")

@@ -77,11 +77,18 @@ def test_wizard_from_upload_to_imported_users_and_mails(admin_client, levels, ap
     assert "1 blank line skipped" in html
     assert "2</span> invalid rows" in html
     # Each problem on its cell, with the line number as the admin counts it.
-    assert 'aria-label="Line 5, email"' in html
+    assert 'aria-label="Line 5, e-mail address"' in html
     assert "“not-an-address” has no @: an e-mail address looks like name@example.org." in html
     assert "There is no level “Gold” (levels: Basis, Pro)" in html
     # An existing user: what will change (a blank cell never clears anything).
     assert "infix: “” → “van den”" in html
+    # Headed by the file's titles over the fields; a column empty in every row is left out.
+    assert '<th scope="col" class="col-email">E-mail address</th>' in html  # template titles
+    assert "Not shown, as they are empty in every row: job title." in html
+    assert 'class="col-job_title' not in html
+    # An invalid row: its problem cells are inputs; its other cells open one when clicked.
+    assert '<details class="cell-edit"><summary>Zoë' in html
+    assert 'aria-label="Line 5, first name"' in html
 
     # Fix in place: line 5's address, then line 6's level.
     fixed = admin_client.post(
