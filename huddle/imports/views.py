@@ -258,13 +258,15 @@ def use_columns(run: ImportRun):
     return _go(url_for(".preview", public_id=run.public_id))
 
 
-def _preview(run: ImportRun) -> dict:
+def _preview(run: ImportRun, *, totals: bool = True) -> dict:
+    """What the preview's parts show: the page of rows asked for, its table's columns and
+    (unless only the table is wanted) the totals."""
     tab = request.args.get("tab", "all")
     tab = tab if tab in PREVIEW_TABS else "all"
     page = int_arg(request.args, "page", 1, high=MAX_PAGE)
     rows, total = preview_rows(run, tab, page, PER_PAGE)
     return {
-        **_totals(run),
+        **(_totals(run) if totals else {}),
         "tab": tab,
         "page": page,
         "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
@@ -290,7 +292,7 @@ def _totals(run: ImportRun) -> dict:
 def rows(public_id: str):
     """One page of the preview's table, in one tab (htmx swaps it into the preview)."""
     run = readable_import(public_id)
-    return render_template("imports/_preview_table.html", run=run, **_preview(run))
+    return render_template("imports/_preview_table.html", run=run, **_preview(run, totals=False))
 
 
 @bp.post("/<public_id>/rows/<id:line>")
@@ -398,7 +400,8 @@ def confirm(run: ImportRun):
     """Step 5: what the import will do, in one sentence, and Start import."""
     form = FlaskForm()
     status = 200
-    if request.method == "GET" and drafts.recheck_if_stale(run) and run.status != "draft":
+    stale = request.method == "GET" and drafts.recheck_if_stale(run)
+    if stale and run.status != ImportStatus.DRAFT:
         return _go(url_for(".preview", public_id=run.public_id))  # being checked, or refused
     if form.validate_on_submit():
         try:
