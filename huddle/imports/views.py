@@ -51,6 +51,7 @@ bp.add_app_template_global(summary.existing_parts, "existing_parts")
 bp.add_app_template_global(describe_reading, "describe_reading")
 bp.add_app_template_global(reading_notes, "reading_notes")
 
+
 STEPS = ("template", "preview", "levels", "mails", "confirm")
 PER_PAGE = 50
 
