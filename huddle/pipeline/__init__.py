@@ -13,10 +13,12 @@
     names.py       a full name split into first name, infix and last name
     workbook.py    a workbook's (.xlsx, .ods, .xls) sheets and rows, as the text the admin saw
     problems.py    what is wrong with a whole file, or with one cell
+    addresses.py   whether an e-mail address is valid, and what is wrong with one, in words
     validating.py  one row → a normalised user and its problems
     duplicates.py  addresses used twice in one file
     streaming.py   a whole file → checked rows in batches, in a helper process when it is large
     planning.py    what a checked row does to the stored users: create, update, leave, skip
+                   (a new user needs names; an existing user's row only the address)
     writing.py     the template, problem rows and exports as ``;`` CSV, safe for spreadsheets
     xlsx.py        exports as an Excel workbook, streaming
     messages.py    the messages in the reader's language, by a translator the caller sets
