@@ -72,11 +72,16 @@ def upkeep(now=None) -> Upkeep:
 
 
 def delete_old_drafts(now=None) -> int:
-    """Delete the imports never started that were uploaded more than DRAFT_DAYS ago (their
-    file and preview go with them); returns how many."""
+    """Delete the web uploads never started that were made more than DRAFT_DAYS ago (their
+    file and preview go with them); returns how many. A file the command line refused stays
+    in the history: it was the outcome of a command, not a draft."""
     cutoff = (now or utcnow()) - timedelta(days=DRAFT_DAYS)
     old = db.session.scalars(
-        select(ImportRun).where(ImportRun.status.in_(UNSTARTED), ImportRun.created_at < cutoff)
+        select(ImportRun).where(
+            ImportRun.source == "web",
+            ImportRun.status.in_(UNSTARTED),
+            ImportRun.created_at < cutoff,
+        )
     ).all()
     for run in old:
         db.session.delete(run)
