@@ -135,6 +135,12 @@ def test_the_embedded_redis_that_dies_is_started_again_with_its_workers(dev):
     wait_until(15, lambda: any(said in line for line in lines), "the terminal to say so")
     again = wait_until(15, lambda: _redis_server(instance), "a new embedded Redis")
     assert again.pid != server.pid
-    workers = wait_until(30, lambda: len(_workers(process)) == 2 and _workers(process), "workers")
-    pids = {worker.pid for worker in workers}
-    wait_until(30, lambda: _workers_registered(instance, pids), "the workers on the new Redis")
+
+    # The workers of the old Redis may still be stopping when the new one is up: ask again
+    # each time which two workers run, until both are registered on the new Redis.
+    def registered():
+        workers = _workers(process)
+        pids = {worker.pid for worker in workers}
+        return len(workers) == 2 and _workers_registered(instance, pids)
+
+    wait_until(45, registered, "the two workers on the new Redis")
