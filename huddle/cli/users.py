@@ -16,7 +16,6 @@ from typing import TextIO
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from .. import queue
 from ..exports.selection import with_levels
@@ -24,12 +23,13 @@ from ..exports.service import write_export
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..imports.applying import apply_import
+from ..imports.created import every_row
 from ..imports.delivery import queue_import_mails
 from ..imports.drafts import create_import
 from ..imports.preview import build_preview
 from ..imports.summary import import_counts
 from ..levels.service import find_level
-from ..models import ImportRow, ImportRun, ImportStatus, Level
+from ..models import ImportRun, ImportStatus, Level
 from ..pipeline.columns import FULL_NAME
 from ..pipeline.problems import FileProblem
 from ..pipeline.reading import ReadOptions, describe_reading, open_table
@@ -214,15 +214,9 @@ def _report(run: ImportRun, read_as: str, split: dict | None) -> Report:
         "gains": counts.gains,
         "details_updated": counts.details_updated,
     }
-    stored = (
-        select(ImportRow.line, ImportRow.email, ImportRow.action, ImportRow.problems)
-        .where(ImportRow.import_id == run.id)
-        .order_by(ImportRow.line)
-        .execution_options(yield_per=5000)
-    )
 
     def rows():
-        return db.session.execute(stored)
+        return (row[:4] for row in every_row(run.id))
 
     notes = []
     if split:

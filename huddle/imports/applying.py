@@ -25,6 +25,7 @@ from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, u
 from ..pipeline.problems import FileProblem
 from ..pipeline.reading import ReadOptions, open_table
 from . import batches
+from .created import delete_blocks, with_created_lines
 from .delivery import queue_import_mails
 from .lookups import chosen_level_names, stored_lines
 from .preview import recount
@@ -116,11 +117,11 @@ def _describe(exc: Exception) -> str:
 def _apply(run: ImportRun, progress: Progress) -> None:
     # Deleting first also takes SQLite's write lock before the rows are planned (batches.py).
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
+    delete_blocks(run.id)
     table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
     setting = batches.Setting.for_run(run, chosen_level_names(run), outcome=True)
-    batches.write_all(
-        batches.planned_batches(table, setting), setting, stored_lines(run.id), progress
-    )
+    earlier_lines = with_created_lines(stored_lines(run.id), run.id)
+    batches.write_all(batches.planned_batches(table, setting), setting, earlier_lines, progress)
     run.blank_lines = table.blank_lines
     recount(run)
     _owe_report(run)

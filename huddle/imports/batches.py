@@ -48,6 +48,7 @@ from ..pipeline.planning import RowAction, RowPlan, plan_row
 from ..pipeline.reading import CsvTable
 from ..pipeline.streaming import as_tuples, check_in_batches, from_tuple
 from ..pipeline.validating import CheckedRow
+from .created import write_block
 from .lookups import EarlierLines, known_levels, load_existing
 
 # The tuples written here are plain tuples, for speed (a named tuple costs several times as
@@ -142,6 +143,9 @@ class BatchWrites:
     # Rows whose address may be on an earlier line, unplanned (``streaming.as_tuples``).
     maybe_repeated: list[tuple] = field(default_factory=list)
     accented_names: list[str] = field(default_factory=list)
+    # An import's rows that create a user, uncorrected: (line, address, levels gained). Kept
+    # as a block (``created.write_block``), not as ImportRows.
+    created: list[tuple] = field(default_factory=list)
     # Columns the preview shows: those first found filled in this batch (see BatchPlanner).
     filled: list[str] = field(default_factory=list)
 
@@ -171,12 +175,17 @@ def row_tuple(plan: RowPlan, setting: Setting) -> tuple:
         row.line,
         row.user["email"].lower(),
         row.cells_as_json() if keep_cells else NO_CELLS,
-        booleans[bool(setting.fixes) and str(row.line) in setting.fixes],
+        booleans[_corrected(row.line, setting)],
         action.value,
         problems,
         changes,
         booleans[bool(plan.gained_levels)],
     )
+
+
+def _corrected(line: int, setting: Setting) -> bool:
+    """Whether the admin corrected a cell of ``line`` in the preview."""
+    return bool(setting.fixes) and str(line) in setting.fixes
 
 
 def _new_user(user: dict[str, str], setting: Setting) -> tuple:
@@ -191,9 +200,10 @@ def _new_user(user: dict[str, str], setting: Setting) -> tuple:
 def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> BatchWrites:
     """Add what ``plans`` write to ``writes``: their ImportRows, and when importing, the new
     users, changed fields, gained levels and mails owed."""
-    writes.import_rows += [row_tuple(plan, setting) for plan in plans]
     if not setting.outcome:
+        writes.import_rows += [row_tuple(plan, setting) for plan in plans]
         return writes
+    _keep_outcome(plans, setting, writes)
     new_user_tail = (setting.booleans[False], "", setting.now, setting.now)
     now, level_ids = setting.now, setting.level_ids
     ids_of: dict[tuple[str, ...], tuple[int, ...]] = {}  # nearly every row gains the same
@@ -230,6 +240,16 @@ def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> Batc
             )
             writes.grants[ids].append(email)
     return writes
+
+
+def _keep_outcome(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> None:
+    """What the import's outcome keeps of ``plans``: a row that creates a user, uncorrected,
+    goes in the batch's block; any other as an ImportRow."""
+    for plan in plans:
+        if plan.action is RowAction.CREATE and not _corrected(plan.row.line, setting):
+            writes.created.append((plan.row.line, plan.row.user["email"], plan.gained_levels))
+        else:
+            writes.import_rows.append(row_tuple(plan, setting))
 
 
 class BatchPlanner:
@@ -318,6 +338,7 @@ def settle_existing(writes: BatchWrites, setting: Setting) -> None:
     writes.new_users = [user for user in writes.new_users if user[EMAIL_OF_USER] not in existing]
     writes.welcome = [email for email in writes.welcome if email not in existing]
     writes.import_rows = [row for row in writes.import_rows if row[LINE_OF_IMPORT_ROW] not in lines]
+    writes.created = [row for row in writes.created if row[0] not in lines]
     for level_ids, emails in writes.grants.items():
         writes.grants[level_ids] = [email for email in emails if email not in existing]
     plans = [plan_row(row, existing[row.user["email"]], setting.chosen) for row in rows]
@@ -347,13 +368,17 @@ def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
     return check_in_batches(table, setting.fixes, levels, planner, smtputf8=setting.smtputf8)
 
 
-def write(writes: BatchWrites, setting: Setting) -> None:
-    """Write one batch in the session's transaction. Levels and mails are written by user id:
-    the new users' ids come back from their INSERT, the others' were looked up."""
+def write(writes: BatchWrites, setting: Setting) -> list[tuple]:
+    """Write one batch in the session's transaction, but for the rows that created a user:
+    those are returned, (line, user id, address, levels gained), to be kept as a block. Levels
+    and mails are written by user id: the new users' ids come back from their INSERT, the
+    others' were looked up."""
     ids = insert_with_ids(User.__table__, USER_INSERT_COLUMNS, writes.new_users, "email")
     ids.update(writes.known_ids)
-    for columns, rows in writes.field_updates.items():
-        update_many(User.__table__, (*columns, "updated_at"), rows)
+    update_many(
+        User.__table__,
+        {(*columns, "updated_at"): rows for columns, rows in writes.field_updates.items()},
+    )
     # A level granted meanwhile by someone else is no error.
     granted = (setting.now, GrantSource.IMPORT.value, setting.import_id)
     for level_ids, emails in writes.grants.items():
@@ -366,6 +391,7 @@ def write(writes: BatchWrites, setting: Setting) -> None:
     ]
     insert_many(ImportMail.__table__, MAIL_COLUMNS, welcome_mails, ignore_conflicts=True)
     insert_many(ImportMail.__table__, MAIL_COLUMNS, writes.update_mails, ignore_conflicts=True)
+    return [(line, ids[email], email, levels) for line, email, levels in writes.created]
 
 
 def write_all(
@@ -381,9 +407,11 @@ def write_all(
     with _fewer_collections():
         for writes in batches:
             settle_existing(writes, setting)
-            write(writes, setting)
+            created = write(writes, setting)
             if writes.maybe_repeated:
-                write(settle_repeated(writes, setting, earlier_lines), setting)
+                repeated = settle_repeated(writes, setting, _or_in(created, earlier_lines))
+                created += write(repeated, setting)
+            write_block(setting.import_id, created)
             for name in writes.accented_names:
                 if len(names) < SAMPLE_NAMES and name not in names:
                     names.append(name)
@@ -391,6 +419,21 @@ def write_all(
             done += writes.lines
             progress(done)
     return names, filled
+
+
+def _or_in(created: list[tuple], earlier_lines: EarlierLines) -> EarlierLines:
+    """``earlier_lines`` that also knows the batch's rows that created a user, not yet
+    stored."""
+    lines = {email: line for line, _, email, _ in created}
+
+    def lookup(emails: list[str]) -> dict[str, int]:
+        found = earlier_lines(emails)
+        for email in emails:
+            if email in lines and lines[email] < found.get(email, lines[email] + 1):
+                found[email] = lines[email]
+        return found
+
+    return lookup
 
 
 @contextmanager

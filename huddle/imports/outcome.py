@@ -7,16 +7,12 @@ from __future__ import annotations
 import io
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import ImportRow, ImportRun, ImportStatus
+from ..models import ImportRun, ImportStatus
 from ..pipeline.columns import LABELS
 from ..pipeline.planning import RowAction
 from ..pipeline.writing import write_csv
-
-# Rows read from the database at a time while the file is written.
-ROWS_PER_READ = 5000
+from .created import every_row
 
 
 def outcome_csv(run: ImportRun) -> bytes:
@@ -25,16 +21,9 @@ def outcome_csv(run: ImportRun) -> bytes:
     header = [_("line"), _("e-mail address"), _("outcome"), _("details")]
     done = run.status == ImportStatus.DONE
     results = _results(done)
-    stored = (
-        select(ImportRow.line, ImportRow.email, ImportRow.action, ImportRow.problems)
-        .add_columns(ImportRow.changes)
-        .where(ImportRow.import_id == run.id)
-        .order_by(ImportRow.line)
-        .execution_options(yield_per=ROWS_PER_READ)
-    )
     rows = (
         [str(line), email, results.get(action, action), _details(problems, changes)]
-        for line, email, action, problems, changes in db.session.execute(stored)
+        for line, email, action, problems, changes in every_row(run.id)
     )
     out = io.BytesIO()
     write_csv(rows, out, header)

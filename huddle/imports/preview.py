@@ -23,6 +23,7 @@ from ..pipeline.reading import ReadOptions, SourceRow, open_table, read_choices
 from ..pipeline.validating import CheckedRow, validate_row
 from ..pipeline.writing import csv_text
 from . import batches
+from .created import created_count
 from .lookups import chosen_level_names, known_levels, load_existing, stored_lines
 
 PREVIEW_TABS = {
@@ -104,6 +105,7 @@ def recount(run: ImportRun) -> None:
             ).all()
         )
     )
+    counts[RowAction.CREATE] += created_count(run.id)
     run.new_count = counts[RowAction.CREATE]
     run.update_count = counts[RowAction.UPDATE]
     run.unchanged_count = counts[RowAction.UNCHANGED]

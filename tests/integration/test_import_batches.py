@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from huddle.extensions import db
 from huddle.imports.applying import apply_import
 from huddle.imports.batches import Setting
+from huddle.imports.created import every_row
 from huddle.imports.drafts import create_draft
 from huddle.models import ImportMail, ImportRow, ImportRun, Level, User, UserLevel
 from huddle.pipeline import streaming as checking
@@ -92,10 +93,11 @@ def _import(data: bytes) -> tuple[list, list, list]:
             )
         )
     )
-    return preview, users, [_stored_rows(run.id), mails]
+    return preview, users, [list(every_row(run.id)), mails]
 
 
 def _stored_rows(import_id: int) -> list[tuple]:
+    """A preview's rows, as stored."""
     db.session.expire_all()
     return [
         (r.line, r.email, r.action, r.problems, r.changes, r.values, r.edited, r.gains_levels)
@@ -165,3 +167,37 @@ def test_no_level_can_be_deleted_while_an_import_grants_it(app_ctx):
             other.commit()
     db.session.rollback()
     assert db.session.get(Level, basis.id) is not None
+
+
+def test_existing_users_changed_in_different_columns_keep_every_other_value(app_ctx):
+    # One batch updates three users, each in other columns: on PostgreSQL they are written
+    # by one statement that must set each user's own columns and leave the rest alone.
+    db.session.add_all(
+        User(
+            email=f"{name}@x.nl",
+            first_name=name.title(),
+            last_name="Old",
+            phone="06 1",
+            organisation="Org",
+            job_title="Docent",
+        )
+        for name in ("ann", "bob", "cas")
+    )
+    db.session.commit()
+    data = csv_file(
+        "ann@x.nl;Anna;;;;;;;",
+        "bob@x.nl;;;;06 2;;;;",
+        "cas@x.nl;;;New;;;Coach;;",
+    )
+    run = apply_import(create_draft("users.csv", data, admin=None))
+    assert run.update_count == 3
+    db.session.expire_all()
+    users = {
+        u.email: (u.first_name, u.last_name, u.phone, u.organisation, u.job_title)
+        for u in db.session.scalars(select(User))
+    }
+    assert users == {
+        "ann@x.nl": ("Anna", "Old", "06 1", "Org", "Docent"),
+        "bob@x.nl": ("Bob", "Old", "06 2", "Org", "Docent"),
+        "cas@x.nl": ("Cas", "New", "06 1", "Org", "Coach"),
+    }
