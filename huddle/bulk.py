@@ -207,11 +207,11 @@ def update_many(table: Table, groups: dict[tuple[str, ...], list[tuple]]) -> Non
         staged = []
         for columns, rows in groups.items():
             changed, places = sum(bit[c] for c in columns), [every.index(c) for c in columns]
-            for row in rows:
-                values = [None] * len(every)
-                for place, value in zip(places, row, strict=False):
-                    values[place] = value
-                staged.append((*values, row[-1], changed))
+            for *values, row_id in rows:
+                row = [None] * len(every)
+                for place, value in zip(places, values, strict=True):
+                    row[place] = value
+                staged.append((*row, row_id, changed))
         staging = _staged(cursor, table, (*every, "id"), staged, quote, extra="changed")
         assignments = ", ".join(
             f"{quote(c)} = CASE WHEN {staging}.changed & {bit[c]} <> 0"

@@ -198,8 +198,9 @@ def _new_user(user: dict[str, str], setting: Setting) -> tuple:
 
 
 def prepare(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -> BatchWrites:
-    """Add what ``plans`` write to ``writes``: their ImportRows, and when importing, the new
-    users, changed fields, gained levels and mails owed."""
+    """Add what ``plans`` write to ``writes``: their ImportRows (when importing, the rows
+    that create a user go to ``created`` instead), and when importing, the new users,
+    changed fields, gained levels and mails owed."""
     if not setting.outcome:
         writes.import_rows += [row_tuple(plan, setting) for plan in plans]
         return writes
