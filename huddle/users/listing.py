@@ -37,12 +37,10 @@ def has_any_level(level_ids) -> ColumnElement[bool]:
 
 
 SEARCHED = (User.email, User.first_name, User.infix, User.last_name)
-# PostgreSQL: the searched columns as one text, the expression its trigram index holds
-# (migration 0011; the same text, or the index is not used). A search word holds no space,
-# so it is in this text only where it is in one column.
-SEARCH_TEXT = literal_column(
-    "(users.email || ' ' || users.first_name || ' ' || users.infix || ' ' || users.last_name)"
-)
+# PostgreSQL: the searched columns as one lower-case text, kept by the database itself and
+# indexed by trigrams (migration 0014). A search word holds no space, so it is in this text
+# only where it is in one column.
+SEARCH_TEXT = literal_column("users.search_text")
 TRIGRAM = 3  # the search indexes know parts of words this long; a shorter word is scanned for
 
 
@@ -63,9 +61,24 @@ def _in_search_index(words: list[str]) -> ColumnElement[bool]:
     """SQLite: every word is part of one of the searched columns, found in the users'
     trigram index (migration 0011) instead of by reading every user. Each word is one FTS5
     phrase in double quotes, so that no character in it is read as query syntax."""
-    phrases = " ".join('"' + word.replace('"', '""') + '"' for word in words)
     found = text("SELECT rowid FROM users_search WHERE users_search MATCH :phrases")
-    return User.id.in_(found.bindparams(phrases=phrases).columns(column("rowid")))
+    return User.id.in_(found.bindparams(phrases=_phrases(words)).columns(column("rowid")))
+
+
+def _phrases(words: list[str]) -> str:
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _in_search_text(word: str) -> ColumnElement[bool]:
+    """PostgreSQL: ``word`` is part of the users' search text, its case folded the way the
+    text's was (by the database's ``lower``, which knows every letter). The trigram index
+    serves LIKE; for a word shorter than a trigram the planner reads every user instead,
+    as it sees the word (``config.engine_options``: no plans kept for any value)."""
+    return SEARCH_TEXT.like(func.lower(_like_pattern(word)), escape="\\")
+
+
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
 
 
 @dataclass(frozen=True)
@@ -104,10 +117,8 @@ class UserQuery:
         read (SQLite), for a walk that stops at a page's users; but for words with letters
         beyond ASCII, whose case only the index ignores (LIKE knows A–Z only)."""
         words = self.q.split()
-        sqlite = db.session.get_bind().dialect.name == "sqlite"
-        if not sqlite:
-            # ILIKE on the text its trigram index (pg_trgm) holds.
-            conditions = [SEARCH_TEXT.ilike(_like_pattern(word), escape="\\") for word in words]
+        if not _sqlite():
+            conditions = [_in_search_text(word) for word in words]
         else:
             long_words = [
                 word for word in words if len(word) >= TRIGRAM and (by_index or not word.isascii())
@@ -145,6 +156,8 @@ class UserPage:
 
 def list_users(query: UserQuery, per_page: int = 50) -> UserPage:
     """One page of users matching ``query``; a page past the end shows the last page."""
+    if query.q:
+        _trust_the_search_index()
     filters = query.filters()
     total = _count(query, filters)
     page = min(query.page, max(math.ceil(total / per_page), 1))
@@ -157,6 +170,16 @@ def list_users(query: UserQuery, per_page: int = 50) -> UserPage:
             filters = query.filters(by_index=False)
         ids = db.session.scalars(_page_of_ids(query, filters, per_page, page)).all()
     return _page(page, ids, total, per_page)
+
+
+def _trust_the_search_index() -> None:
+    """PostgreSQL: for the rest of this transaction, plan as if the users and their search
+    index were in memory, as they are for a search (it reads them again and again). The
+    default cost of a page read out of order, four times one in order, is a spinning disk's:
+    with it the planner reads every user for a word only 2,000 of 100,000 have (14 ms) rather
+    than take them from the trigram index (5 ms). ``SET LOCAL`` leaves other work be."""
+    if not _sqlite():
+        db.session.execute(text("SET LOCAL random_page_cost = 1.1"))
 
 
 def _found_many(total: int) -> bool:
@@ -178,6 +201,13 @@ def _count(query: UserQuery, filters: list) -> int:
         return db.session.scalar(
             select(func.count()).select_from(UserLevel).where(UserLevel.level_id == query.level_id)
         )
+    words = query.q.split()
+    if words and not query.level_id and _sqlite() and min(map(len, words)) >= TRIGRAM:
+        # Every word is looked up in the search index, and nothing else is asked: it counts
+        # alone, without the set of ids that ``users.id IN (…)`` builds to visit each user
+        # (a word all 100,000 users have: 21 ms instead of 33; 2,000 of them: 0.2 ms, not 1.6).
+        counted = text("SELECT count(*) FROM users_search WHERE users_search MATCH :phrases")
+        return db.session.scalar(counted, {"phrases": _phrases(words)})
     return db.session.scalar(select(func.count()).select_from(User).where(*filters)) or 0
 
 
