@@ -49,6 +49,9 @@ _GARBLED = re.compile(
 _LOST_LETTER = re.compile(r"[^\W\d_]\?[^\W\d_]")
 _WORD_COLUMNS = frozenset(("first_name", "infix", "last_name", "organisation", "job_title"))
 REPLACEMENT_CHARACTER = "\ufffd"
+# One encoder for every row's cells: json.dumps with an option builds a new encoder per call,
+# a third of the time it takes for a row's nine short cells.
+_cells_json = json.JSONEncoder(ensure_ascii=False).encode
 
 # Language values as systems and people write them → the languages mails are written in.
 _LANGUAGE_NAMES = {
@@ -94,7 +97,7 @@ class CheckedRow:
 
     def cells_as_json(self) -> str:
         if not self.cells_json:  # made once: a row may need it twice
-            self.cells_json = json.dumps(self.cells, ensure_ascii=False)
+            self.cells_json = _cells_json(self.cells)
         return self.cells_json
 
 
