@@ -18,6 +18,7 @@ import sys
 import threading
 
 import click
+import psutil
 from flask import Flask
 from werkzeug.serving import run_simple
 
@@ -138,6 +139,20 @@ def run_dev(app: Flask, host: str, port: int) -> None:
         if web is not None:
             _stop(web)
         workers.stop()
+        _stop_leftovers()
         if sink is not None:
             sink.stop()
         queue.stop_embedded_server()
+
+
+def _stop_leftovers() -> None:
+    """Kill any process this one started that still runs: a worker started again while the
+    watch ended can be one no list knows of, and it would hold the terminal's output open
+    after we are gone."""
+    leftovers = psutil.Process().children(recursive=True)
+    for process in leftovers:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(leftovers, timeout=10)

@@ -284,15 +284,15 @@ def end_retry_pauses(import_id: int) -> None:
     db.session.commit()
 
 
-def wait_until(seconds: float, check, what: str):
-    """``check()``'s first true value, asked five times a second; fails after ``seconds``
+def wait_until(seconds: float, check, what: str, *, every: float = 0.2):
+    """``check()``'s first true value, asked each ``every`` seconds; fails after ``seconds``
     saying ``what`` was waited for."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(every)
     raise AssertionError(f"not within {seconds} s: {what}")
 
 

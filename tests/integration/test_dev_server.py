@@ -58,6 +58,12 @@ def dev(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         reader.join(timeout=10)
+        if reader.is_alive():
+            # A process flask dev started outlived it, holding its output open: end it, so
+            # that the tests go on, and say so.
+            os.killpg(process.pid, signal.SIGKILL)
+            reader.join(timeout=10)
+            pytest.fail("a process started by flask dev was still running after it stopped")
         process.stdout.close()
 
 

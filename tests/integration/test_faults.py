@@ -5,6 +5,7 @@ import os
 import signal
 import time
 
+import pytest
 from rq.job import Job
 from sqlalchemy import func, select
 
@@ -41,10 +42,14 @@ def test_an_import_whose_process_is_killed_is_retried_and_imports_everything_onc
     # Kill the process that runs the import (RQ's forked child) while it writes rows.
     def writing():
         state = progress.read("import", run_id)
-        return state if state and state["done"] >= 2000 else None
+        return state if state and 2000 <= state["done"] < ROWS else None
 
-    state = wait_until(120, writing, "the import to be writing")
-    os.kill(state["pid"], signal.SIGKILL)
+    # Asked often: the whole import takes about a second.
+    state = wait_until(120, writing, "the import to be writing", every=0.01)
+    try:
+        os.kill(state["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pytest.fail(f"the import ended before it could be killed, at {state['done']} rows")
 
     # RQ's retry runs it again (after its 10 seconds); the killed attempt left nothing.
     wait_until(180, lambda: _status(run_id) == "done", "the retried import to finish")
