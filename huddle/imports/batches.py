@@ -1,18 +1,20 @@
-"""An import's rows batch by batch: planned where they are checked, written where the
+"""An import's rows batch by batch: checked in order, planned, and written where the
 transaction is.
 
 Checking and planning a row is Python work; writing it is the database's. For a large file
-both cores work: the helper process that checks the rows (``pipeline.streaming``) also plans each
-batch and sends only what to write: tuples ready for executemany (``BatchWrites``). The
-importing process writes them in its one transaction. A small file does the same in one
-process.
+both cores work: a helper process checks the rows (``pipeline.streaming``) and sorts each batch
+(``BatchChecker``), while the importing process writes the batches before. Who plans a batch
+(``plan_batch``: tuples ready for executemany, ``BatchWrites``) depends on who has time: an
+import writes users, levels and mails, so its helper plans too and sends only what to write;
+a preview writes one row per line, so its helper sends the checked rows and the importing
+process plans them. A small file does all of it in one process.
 
-The helper has no database (SQLite must not be used across a fork), so it plans every valid
-row as a new user and sends those rows along (``candidates``). The importing process looks
-their addresses up, in its own transaction, and plans again the few that exist
+The helper has no database (SQLite must not be used across a fork), so every valid row is
+planned as a new user and kept along (``candidates``). The importing process looks their
+addresses up, in its own transaction, and plans again the few that exist
 (``settle_existing``). Likewise for addresses used twice: ``SeenAddresses`` knows the few rows
-that might repeat an earlier address; the helper sends them unplanned (``maybe_repeated``) and
-the importing process settles them against the rows it stored (``settle_repeated``).
+that might repeat an earlier address; they are left unplanned (``maybe_repeated``) and the
+importing process settles them against the rows it stored (``settle_repeated``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 
 from flask import current_app
@@ -146,7 +148,7 @@ class BatchWrites:
     # An import's rows that create a user, uncorrected: (line, address, levels gained). Kept
     # as a block (``created.write_block``), not as ImportRows.
     created: list[tuple] = field(default_factory=list)
-    # Columns the preview shows: those first found filled in this batch (see BatchPlanner).
+    # Columns the preview shows: those first found filled in this batch (see BatchChecker).
     filled: list[str] = field(default_factory=list)
 
 
@@ -253,9 +255,35 @@ def _keep_outcome(plans: list[RowPlan], setting: Setting, writes: BatchWrites) -
             writes.import_rows.append(row_tuple(plan, setting))
 
 
-class BatchPlanner:
-    """The work done on each batch where it is checked: plan its rows as if every user were
-    new, and prepare their writes. Needs no database (see the top of this module)."""
+@dataclass(slots=True)
+class CheckedBatch:
+    """One batch of checked rows, sorted by ``BatchChecker``; ``plan_batch`` plans it. Sent to
+    another process, its rows go as plain tuples: far cheaper to send than the objects."""
+
+    lines: int  # rows of the file this batch covers
+    fresh: list[CheckedRow] = field(default_factory=list)  # no earlier row has their address
+    maybe_repeated: list[CheckedRow] = field(default_factory=list)  # an earlier row may have
+    filled: list[str] = field(default_factory=list)
+    accented_names: list[str] = field(default_factory=list)
+
+    def __reduce__(self):
+        # The cells go as they are, not as JSON: made where the batch is planned, the JSON
+        # costs the checking side nothing, and that side is the slower one.
+        fresh = as_tuples(self.fresh, cells_as_json=False)
+        maybe = as_tuples(self.maybe_repeated, cells_as_json=False)
+        return _rebuilt_batch, (self.lines, fresh, maybe, self.filled, self.accented_names)
+
+
+def _rebuilt_batch(lines, fresh, maybe_repeated, filled, names) -> CheckedBatch:
+    rows, maybe = list(map(from_tuple, fresh)), list(map(from_tuple, maybe_repeated))
+    return CheckedBatch(lines, rows, maybe, filled, names)
+
+
+class BatchChecker:
+    """What is done to each batch in order, where its rows are checked: sort out the rows
+    whose address may be on an earlier line, and note the columns and names the preview
+    shows. It remembers every batch before (``SeenAddresses``), so one checker sees them all.
+    Needs no database (see the top of this module)."""
 
     def __init__(self, setting: Setting, expected_rows: int) -> None:
         self.setting = setting
@@ -263,27 +291,33 @@ class BatchPlanner:
         # For the preview: the columns no row has filled so far (the table folds them).
         self.unfilled = [] if setting.outcome else list(TEMPLATE_COLUMNS)
 
-    def __call__(self, rows: list[CheckedRow]) -> BatchWrites:
-        setting = self.setting
-        plans, candidates, maybe_repeated = [], [], []
+    def __call__(self, rows: list[CheckedRow]) -> CheckedBatch:
+        batch = CheckedBatch(len(rows))
         for row, maybe in zip(rows, self.seen.maybe_seen(rows), strict=True):
-            if maybe:
-                maybe_repeated.append(row)
-            else:
-                plans.append(plan_row(row, None, setting.chosen))
-                if not row.problems:
-                    candidates.append(row)
-        writes = BatchWrites(
-            lines=len(rows),
-            candidates=_as_candidates(candidates, cells=not setting.outcome),
-            maybe_repeated=as_tuples(maybe_repeated),
-        )
-        if setting.collect_names:
-            writes.accented_names = _names_with_accents(rows)
+            (batch.maybe_repeated if maybe else batch.fresh).append(row)
+        if self.setting.collect_names:
+            batch.accented_names = _names_with_accents(rows)
         if self.unfilled:
-            writes.filled = _filled(rows, self.unfilled)
-            self.unfilled = [column for column in self.unfilled if column not in writes.filled]
-        return prepare(plans, setting, writes)
+            batch.filled = _filled(rows, self.unfilled)
+            self.unfilled = [column for column in self.unfilled if column not in batch.filled]
+        return batch
+
+
+def plan_batch(batch: CheckedBatch, setting: Setting) -> BatchWrites:
+    """The writes of a sorted batch: its fresh rows planned as if every user were new, the
+    rest left for ``settle_repeated``. Needs no database and remembers nothing, so it may run
+    in either process."""
+    plans = [plan_row(row, None, setting.chosen) for row in batch.fresh]
+    writes = BatchWrites(
+        lines=batch.lines,
+        candidates=_as_candidates(
+            [row for row in batch.fresh if not row.problems], cells=not setting.outcome
+        ),
+        maybe_repeated=as_tuples(batch.maybe_repeated),
+        accented_names=batch.accented_names,
+        filled=batch.filled,
+    )
+    return prepare(plans, setting, writes)
 
 
 def _as_candidates(rows: list[CheckedRow], *, cells: bool) -> list[tuple]:
@@ -364,9 +398,22 @@ def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
     """The writes of every batch of ``table``, planned in a helper process for a large file."""
     # A row takes 50 bytes or more in a CSV file, far fewer in a (zipped) workbook.
     expected_rows = table.size // (50 if table.kind == "csv" else 5)
-    planner = BatchPlanner(setting, expected_rows)
-    levels = known_levels()
-    return check_in_batches(table, setting.fixes, levels, planner, smtputf8=setting.smtputf8)
+    checker, levels = BatchChecker(setting, expected_rows), known_levels()
+    if setting.outcome:
+        # Importing: this process is busy writing users, levels and mails; both checking and
+        # planning are done where the rows are checked.
+        checked_and_planned = partial(_check_and_plan, checker, setting)
+        return check_in_batches(
+            table, setting.fixes, levels, checked_and_planned, smtputf8=setting.smtputf8
+        )
+    # The preview writes one row per line and nothing else: here the checking is the slower
+    # side, so this process plans while the rows of the next batches are being checked.
+    checked = check_in_batches(table, setting.fixes, levels, checker, smtputf8=setting.smtputf8)
+    return map(partial(plan_batch, setting=setting), checked)
+
+
+def _check_and_plan(checker: BatchChecker, setting: Setting, rows: list) -> BatchWrites:
+    return plan_batch(checker(rows), setting)
 
 
 def write(writes: BatchWrites, setting: Setting) -> list[tuple]:

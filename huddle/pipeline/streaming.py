@@ -79,17 +79,18 @@ def check_rows(
     return (from_tuple(row) for batch in batches for row in batch)
 
 
-def as_tuples(rows: list[CheckedRow]) -> list[tuple]:
+def as_tuples(rows: list[CheckedRow], *, cells_as_json: bool = True) -> list[tuple]:
     """The rows as plain tuples, to send to another process (``from_tuple`` rebuilds them).
-    Plain tuples cost far less to send and rebuild than the objects (the cells go as JSON,
-    the form they are stored in)."""
+    Plain tuples cost far less to send and rebuild than the objects. The cells go as JSON, the
+    form they are stored in; without ``cells_as_json`` as they are, for the receiving side to
+    make the JSON when it has more time than this one."""
     return [
         (
             row.line,
             tuple(row.user.values()),
             row.levels,
             row.problems,
-            row.cells_as_json(),
+            row.cells_as_json() if cells_as_json else row.cells,
         )
         for row in rows
     ]
@@ -97,9 +98,11 @@ def as_tuples(rows: list[CheckedRow]) -> list[tuple]:
 
 def from_tuple(row: tuple) -> CheckedRow:
     """The row ``as_tuples`` made of it, rebuilt."""
-    line, values, levels, problems, cells_json = row
+    line, values, levels, problems, cells = row
     user = dict(zip(USER_COLUMNS, values))  # noqa: B905 (sent in this order)
-    return CheckedRow(line, user, levels, problems, {}, cells_json)
+    if isinstance(cells, str):
+        return CheckedRow(line, user, levels, problems, {}, cells)
+    return CheckedRow(line, user, levels, problems, cells)
 
 
 def check_in_batches(
