@@ -16,7 +16,7 @@ from functools import partial
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import mail, progress, queue
+from . import mail, progress, queue, search_index
 from .exports import service as exports
 from .exports.storage import read_file
 from .extensions import db
@@ -61,10 +61,14 @@ def run_import(import_id: int) -> str:
         run = apply_import(run, report)
     try:
         delivery.queue_import_mails(run.id)
+        outcome = f"import {run.status}"
     except queue.QueueUnavailable:
         # The import stands; the upkeep queues its mails once the queue is back.
-        return f"import {run.status}; its mails wait for the queue"
-    return f"import {run.status}"
+        outcome = f"import {run.status}; its mails wait for the queue"
+    # The import is done and shown; now its new users are indexed for search (by the upkeep,
+    # should this worker stop first).
+    indexed = search_index.catch_up()
+    return f"{outcome}; {indexed} user(s) indexed for search" if indexed else outcome
 
 
 def check_import(import_id: int) -> str:
@@ -260,10 +264,12 @@ def upkeep() -> str:
     """Find what Redis lost: lost imports (failed, their admin mailed) and waiting mails with
     no job left to send them (queued again)."""
     done = upkeep_imports()
+    # Users an import left to index, when its worker stopped before it had indexed them.
+    indexed = search_index.catch_up()
     return (
         f"{done.lost_imports} lost import(s); {done.interrupted_mails} interrupted mail(s); "
         f"mails queued again for {done.mails_requeued_for} import(s); "
-        f"{done.old_drafts} old draft(s) deleted"
+        f"{done.old_drafts} old draft(s) deleted; {indexed} user(s) indexed for search"
     )
 
 

@@ -17,7 +17,7 @@ from typing import TextIO
 import click
 from flask.cli import AppGroup
 
-from .. import queue
+from .. import queue, search_index
 from ..exports.selection import with_levels
 from ..exports.service import write_export
 from ..extensions import db
@@ -199,6 +199,7 @@ def import_report(run: ImportRun, progress=None) -> Report:
             queue_import_mails(run.id)
         except queue.QueueUnavailable:
             click.echo("Mails could not be queued: the background queue is unreachable.", err=True)
+    search_index.catch_up()  # the new users, for search (the import has committed)
     return _report(run, table.described(), table.split)
 
 
