@@ -15,11 +15,20 @@
     return count ? parseInt(count.dataset.total, 10) || 0 : 0;
   }
 
+  // A search that found very many users counted them only up to a bound: "more than".
+  function moreMatch() {
+    const count = document.getElementById("result-count");
+    return Boolean(count && count.dataset.more === "true");
+  }
+
   // The words come from the page (data-* attributes of the selection bar), in its language.
-  function say(name, count) {
+  // With ``more``, the count is a bound: "more than 10,000".
+  function say(name, count, more) {
     const bar = document.getElementById("selection-bar");
     const locale = bar.dataset.numberLocale || "en";
-    return bar.dataset[name].replace("{count}", count.toLocaleString(locale));
+    let amount = count.toLocaleString(locale);
+    if (more) amount = bar.dataset.moreThan.replace("{count}", amount);
+    return bar.dataset[name].replace("{count}", amount);
   }
 
   function updateSelection() {
@@ -34,18 +43,23 @@
     }
     if (ticked < boxes.length) allMatching = false;
     const total = matchingTotal();
+    const uncounted = moreMatch();
     const selected = allMatching ? total : ticked;
+    const bound = allMatching && uncounted; // "selected" is a bound, not a count
     bar.hidden = selected === 0;
-    document.getElementById("selection-count").textContent =
-      selected === 0 ? "" : allMatching ? say("allMatching", total) : say("selected", selected);
+    let status = "";
+    if (allMatching) status = say(uncounted ? "allMatchingMore" : "allMatching", total);
+    else if (selected > 0) status = say("selected", selected);
+    document.getElementById("selection-count").textContent = status;
     // The whole page is ticked and there are more: offer everyone that matches.
     const more = document.getElementById("select-matching");
-    more.hidden = allMatching || ticked === 0 || ticked < boxes.length || total <= ticked;
-    more.textContent = say("selectMatching", total);
-    document.getElementById("export-count").textContent = say("count", selected);
+    more.hidden =
+      allMatching || ticked === 0 || ticked < boxes.length || (total <= ticked && !uncounted);
+    more.textContent = say(uncounted ? "selectMatchingMore" : "selectMatching", total);
+    document.getElementById("export-count").textContent = say("count", selected, bound);
     // A whole sentence per number, as each language says it ("Export 1 user").
     document.getElementById("export-dialog-title").textContent =
-      say(selected === 1 ? "exportOne" : "exportMany", selected);
+      say(selected === 1 && !bound ? "exportOne" : "exportMany", selected, bound);
     document.getElementById("export-scope").value = allMatching ? "matching" : "ticked";
   }
 

@@ -2,6 +2,8 @@
 
 from playwright.sync_api import expect
 
+from huddle.users import listing
+
 from ..helpers import log_in_as_admin, make_user
 
 
@@ -52,3 +54,30 @@ def test_select_everyone_matching_a_search_beyond_the_page(page, admin, app_ctx)
     expect(page.get_by_role("dialog", name="Export 60 users")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog", name="Export 60 users")).to_be_hidden()
+
+
+def test_select_everyone_matching_a_search_that_found_more_than_it_counted(
+    page, admin, app_ctx, monkeypatch
+):
+    # A search counts up to a bound (10,000; 40 here): the selection says "more than".
+    monkeypatch.setattr(listing, "COUNT_UP_TO", 40)
+    for i in range(60):
+        make_user(f"lid{i}@club.nl", first_name="Lid", last_name=f"Nummer {i}")
+    log_in_as_admin(page, admin)
+    page.get_by_label("Search by name or e-mail").press_sequentially("club", delay=20)
+    expect(page.locator(".result-count")).to_contain_text("of more than 40 users")
+
+    page.get_by_label("Select all users on this page").check()
+    expect(page.locator("#selection-count")).to_have_text("50 selected")
+    page.get_by_role("button", name="Select all users that match (more than 40)").click()
+    expect(page.locator("#selection-count")).to_have_text(
+        "All users that match selected (more than 40)"
+    )
+    export = page.get_by_role("button", name="Export users (more than 40)")
+    expect(export).to_be_focused()
+    export.click()
+    dialog = page.get_by_role("dialog", name="Export more than 40 users")
+    expect(dialog).to_be_visible()
+    # The export itself takes every user that matches: it counts them all.
+    dialog.get_by_role("button", name="Export", exact=True).click()
+    expect(page.locator("#export-status")).to_contain_text("The export of 60 users")

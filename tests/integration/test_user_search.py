@@ -6,7 +6,10 @@ from sqlalchemy import delete, insert, select, update
 
 from huddle.extensions import db
 from huddle.models import User
+from huddle.users import listing
 from huddle.users.listing import UserQuery, list_users
+
+HTMX = {"HX-Request": "true", "HX-Target": "users-table"}
 
 # Names as admins' files have them: accents, infixes, apostrophes, hyphens, short names,
 # addresses with dots, plus signs, underscores, percent signs and digits.
@@ -160,3 +163,79 @@ def test_a_search_that_finds_many_pages_through_the_same_users_it_counts(app_ctx
         pages = [list_users(UserQuery(q=q, page=n), per_page=50) for n in range(1, 9)]
         found = {user.email for page in pages for user in page.users}
         assert pages[0].total == len(found) == 400, q
+
+
+@pytest.fixture
+def many_lids(app_ctx, monkeypatch):
+    """65 users named "Lid", 3 others; a search counts up to 20 (as it would up to 10,000)."""
+    monkeypatch.setattr(listing, "COUNT_UP_TO", 20)
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "email": f"lid{i:02}@vereniging.nl",
+                "first_name": "Lid",
+                "last_name": f"Nummer {i:02}",
+            }
+            for i in range(65)
+        ]
+        + [
+            {"email": f"ander{i}@example.org", "first_name": "Ander", "last_name": f"Mens {i}"}
+            for i in range(3)
+        ],
+    )
+    db.session.commit()
+
+
+def _lids(page) -> list[str]:
+    return [user.last_name for user in page.users]
+
+
+@pytest.mark.parametrize("walked_per_row", [40, 1])
+def test_a_search_that_finds_very_many_says_more_than_and_pages_through_all(
+    many_lids, monkeypatch, walked_per_row
+):
+    # 1: the page is not among the first users in name order ("Mens" sorts before
+    # "Nummer"), so it is found by sorting all found instead; the same page either way.
+    monkeypatch.setattr(listing, "WALKED_PER_ROW", walked_per_row)
+    first = list_users(UserQuery(q="vereniging"), per_page=10)
+    assert (first.total, first.more) == (20, True)  # counted up to the bound only
+    assert _lids(first) == [f"Nummer {i:02}" for i in range(10)]
+    # Pages past the bound are still there, in order: the matches are walked, not counted.
+    fifth = list_users(UserQuery(q="vereniging", page=5), per_page=10)
+    assert (_lids(fifth), fifth.more) == ([f"Nummer {i:02}" for i in range(40, 50)], True)
+    # The last page is found by walking to it: now the count is known.
+    seventh = list_users(UserQuery(q="vereniging", page=7), per_page=10)
+    assert _lids(seventh) == [f"Nummer {i:02}" for i in range(60, 65)]
+    assert (seventh.total, seventh.pages, seventh.more) == (65, 7, False)
+    # Past the end (a page typed in the address): the last page, with every match counted.
+    past = list_users(UserQuery(q="vereniging", page=30), per_page=10)
+    assert (past.page, past.total, past.pages, past.more) == (7, 65, 7, False)
+    assert _lids(past) == _lids(seventh)
+    # Few enough are counted exactly, as before.
+    few = list_users(UserQuery(q="mens"), per_page=10)
+    assert (few.total, few.more, len(few.users)) == (3, False, 3)
+    short = list_users(UserQuery(q="id", page=2), per_page=10)  # a short word: walked
+    assert (short.total, short.more) == (20, True)
+    assert _lids(short) == [f"Nummer {i:02}" for i in range(10, 20)]
+
+
+def test_the_page_says_more_than_in_either_language_and_offers_no_last_page(
+    many_lids, admin_client, dutch_admin_client
+):
+    html = admin_client.get("/users?q=vereniging&per_page=10", headers=HTMX).get_data(as_text=True)
+    assert "Showing 1–10 of more than 20 users matching “vereniging”" in html
+    assert 'data-total="20" data-more="true"' in html
+    assert "Page 1<" in html and "Next ›" in html and "Last »" not in html
+    dutch = dutch_admin_client.get("/users?q=vereniging&per_page=10", headers=HTMX)
+    text = dutch.get_data(as_text=True)
+    assert "1–10 van meer dan 20 gebruikers gevonden voor “vereniging”" in text
+    assert "Pagina 1<" in text and "Laatste" not in text
+    # Walked to the last page, the count is known.
+    last = admin_client.get("/users?q=vereniging&per_page=10&page=7", headers=HTMX)
+    html = last.get_data(as_text=True)
+    assert "Showing 61–65 of 65 users matching" in html and "Page 7 of 7" in html
+    assert "Next ›" not in html
+    exact = admin_client.get("/users?q=mens&per_page=10", headers=HTMX)
+    assert "Showing 1–3 of 3 users matching" in exact.get_data(as_text=True)
+    assert "data-more" not in exact.get_data(as_text=True)
