@@ -6,8 +6,8 @@ both cores work: a helper process checks the rows (``pipeline.streaming``) and s
 (``BatchChecker``), while the importing process writes the batches before. Who plans a batch
 (``plan_batch``: tuples ready for executemany, ``BatchWrites``) depends on who has time: an
 import writes users, levels and mails, so its helper plans too and sends only what to write;
-a preview writes one row per line, so its helper sends the checked rows and the importing
-process plans them. A small file does all of it in one process.
+a preview on SQLite writes one row per line, so its helper sends the checked rows and the
+importing process plans them. A small file does all of it in one process.
 
 The helper has no database (SQLite must not be used across a fork), so every valid row is
 planned as a new user and kept along (``candidates``). The importing process looks their
@@ -399,15 +399,18 @@ def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
     # A row takes 50 bytes or more in a CSV file, far fewer in a (zipped) workbook.
     expected_rows = table.size // (50 if table.kind == "csv" else 5)
     checker, levels = BatchChecker(setting, expected_rows), known_levels()
-    if setting.outcome:
-        # Importing: this process is busy writing users, levels and mails; both checking and
-        # planning are done where the rows are checked.
+    if setting.outcome or db.session.get_bind().dialect.name != "sqlite":
+        # Both checking and planning where the rows are checked: an import writes users,
+        # levels and mails here, and a PostgreSQL server is a third process that needs a core
+        # while the rows are written (planning here made its preview of 100,000 rows 2.1 s
+        # instead of 1.6).
         checked_and_planned = partial(_check_and_plan, checker, setting)
         return check_in_batches(
             table, setting.fixes, levels, checked_and_planned, smtputf8=setting.smtputf8
         )
-    # The preview writes one row per line and nothing else: here the checking is the slower
-    # side, so this process plans while the rows of the next batches are being checked.
+    # A preview on SQLite writes one row per line and nothing else: here the checking is the
+    # slower side, so this process plans while the next batches are being checked (100,000
+    # rows: 0.8 s instead of 1.1).
     checked = check_in_batches(table, setting.fixes, levels, checker, smtputf8=setting.smtputf8)
     return map(partial(plan_batch, setting=setting), checked)
 
