@@ -18,7 +18,18 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
-from .extensions import db
+from .extensions import AUTOCHECKPOINT_OFF, db
+
+
+def checkpoint_after_commit() -> None:
+    """SQLite: the commit of this session's transaction leaves what it wrote in the
+    write-ahead log, for the next commit after it to copy into the database file (whichever
+    connection's). Call early in a transaction that writes much, so that it is done and
+    seen that much sooner: copying 1,000,000 users' pages took 1.5 to 2 s of the commit."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.connection.info[AUTOCHECKPOINT_OFF] = True  # until returned to the pool
 
 
 def db_value(column, value):

@@ -46,3 +46,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MB
         cursor.close()
+
+
+# A connection whose transaction wrote too much to copy from the write-ahead log into the
+# database file in its own commit (``bulk.checkpoint_after_commit``): set back once returned.
+AUTOCHECKPOINT_OFF = "huddle_autocheckpoint_off"
+
+
+@event.listens_for(Engine, "checkin")
+def _sqlite_autocheckpoint_back(dbapi_connection, record) -> None:
+    """Every commit on this connection checkpoints again (SQLite's default: when the log has
+    grown past 1,000 pages)."""
+    if record.info.pop(AUTOCHECKPOINT_OFF, False) and dbapi_connection is not None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")

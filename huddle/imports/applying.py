@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import progress, queue, search_index
+from ..bulk import checkpoint_after_commit
 from ..extensions import db
 from ..i18n import in_language, language_of
 from ..models import ImportMail, ImportRow, ImportRun, ImportStatus, MailKind, utcnow
@@ -123,6 +124,7 @@ def _apply(run: ImportRun, progress: Progress) -> None:
     # Deleting first also takes SQLite's write lock before the rows are planned (batches.py).
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == run.id))
     delete_blocks(run.id)
+    checkpoint_after_commit()  # the import is done (and shown) before its pages are copied
     table = open_table(run.file_data, ReadOptions.from_dict(run.read_options))
     if table.size >= SEARCH_INDEX_LATER_BYTES:
         search_index.defer_new_users()  # the caller catches up after the commit

@@ -1,6 +1,7 @@
-"""A large import's new users are found by Users › Manage's search the moment the import is
-done, before SQLite's search index knows them (they wait in its backlog, migration 0015),
-and the same users once the job has indexed them.
+"""What a large import leaves for after its commit, so that it is done sooner: its new users
+are found by Users › Manage's search the moment the import is done, before SQLite's search
+index knows them (they wait in its backlog, migration 0015), and the same users once the job
+has indexed them; and its pages are copied from SQLite's write-ahead log by the next commit.
 
 On PostgreSQL nothing waits (its trigram index is kept by the database): the same searches
 must find the same users there too."""
@@ -172,3 +173,25 @@ def test_the_upkeep_indexes_users_a_stopped_worker_left_waiting(imported):
     assert ("66 user(s) indexed for search" in outcome) == _sqlite()
     assert search_index.backlog_start() is None
     _index_matches_the_users()
+
+
+def test_a_large_import_leaves_copying_its_pages_to_the_next_commit(app_ctx, admin, monkeypatch):
+    # SQLite: the import's own commit does not copy the write-ahead log into the database
+    # file (bulk.checkpoint_after_commit); every connection checkpoints again afterwards.
+    if not _sqlite():
+        pytest.skip("SQLite's write-ahead log")
+    during, connections = [], []
+    write_all = applying.batches.write_all
+
+    def watched(*args, **kwargs):
+        during.append(db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar())
+        connections.append(db.session.connection().connection.dbapi_connection)
+        return write_all(*args, **kwargs)
+
+    monkeypatch.setattr(applying.batches, "write_all", watched)
+    run = drafts.create_draft("leden.csv", csv_file(*IMPORTED), admin=admin)
+    assert applying.apply_import(run).status == "done"
+    assert during == [1000, 0]  # the preview (as ever), then the import
+    # The import's connection, back in the pool, checkpoints its commits again.
+    db.session.remove()
+    assert connections[-1].execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
