@@ -97,13 +97,13 @@ def _connect(url: str):
 
         return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
     conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-    # The same settings as the app's connections (huddle/__init__.py), foreign keys included:
+    # The same settings as the app's connections (huddle/extensions.py), foreign keys included:
     # the floor writes to the same tables, so it checks the same constraints.
     for pragma in (
         "foreign_keys=ON",
         "journal_mode=WAL",
         "synchronous=NORMAL",
-        "cache_size=-65536",
+        "cache_size=-16384",
     ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
