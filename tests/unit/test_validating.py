@@ -147,8 +147,8 @@ def test_seen_addresses_never_says_no_to_an_address_seen_before():
     seen = SeenAddresses(expected_rows=20_000)
     first = [_row(i, f"user{i}@example.org") for i in range(20_000)]
     # New addresses: almost always "no". Python's str hash is seeded anew in every process,
-    # so the count varies: about 0.6 "maybe"s expected here (2 bits of 4 Mbit an address),
-    # over 2 in one run of 40, over 8 in one of about 10^8.
+    # so the count varies: about 0.1 "maybe"s expected here (3 bits of 2 Mbit an address),
+    # over 2 in one run of about 2,000, over 8 far more seldom still.
     assert sum(seen.maybe_seen(first)) <= 8
     again = [_row(30_000, "user7@example.org"), _row(30_001, "USER19999@example.org")]
     assert seen.maybe_seen(again) == [True, True]
