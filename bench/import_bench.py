@@ -390,6 +390,9 @@ def run_child(mode: str, rows: int, path: Path, database: str) -> tuple[float, f
     """Run one measurement in a fresh process on a fresh database; (seconds, peak MB)."""
     work = Path(tempfile.mkdtemp(prefix="huddle-import-bench-"))
     url = _fresh_database(database, work)
+    # The disk written to by the measure before (a million rows: a gigabyte) settles first,
+    # rather than during this one.
+    os.sync()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", mode, str(rows), str(path), url],
         stdout=subprocess.PIPE,
