@@ -22,7 +22,7 @@
   }
 
   // The words come from the page (data-* attributes of the selection bar), in its language.
-  // With ``more``, the count is a bound: "more than 10,000".
+  // With ``more``, the count is a bound: "more than 1,000".
   function say(name, count, more) {
     const bar = document.getElementById("selection-bar");
     const locale = bar.dataset.numberLocale || "en";

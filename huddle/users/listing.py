@@ -205,9 +205,9 @@ def _page_of_many(query: UserQuery, per_page: int, page: int) -> list[int]:
     have is mostly one that users of every kind have (a part of the mail domain, a common
     first name), so the page is looked for among the first users in the sort's order, as
     many as it would take if 1 in WALKED_PER_ROW had the word, testing each. When that does
-    not fill it (a last name, sorted by name, comes further on), every user found is sorted:
-    at 1,000,000 users, 2 ms and 30 ms for 20,000 found, where walking on could pass 400,000
-    users (400 ms) and sorting every user found by "example.org", 1,000 ms."""
+    not fill it (a last name, sorted by name, comes further on), every user found is sorted.
+    At 1,000,000 users: "example.org" 4 ms; "jansen" (20,898 found) 33 ms, where walking on
+    in name order passed 400,000 users first (391 ms)."""
     walk = query.filters(by_index=False)
     if all(len(word) < TRIGRAM for word in query.q.split()):
         # No word is in the search indexes: sorting all found would read every user first,

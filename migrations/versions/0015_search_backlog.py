@@ -53,7 +53,7 @@ def upgrade():
     if op.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL keeps its trigram index itself (0014)
     # Indexing a user as it is inserted costs FTS5 more than the insert: 6 of an import's
-    # 25 s at 1,000,000 users. Afterwards, a thousand at a time, it costs the import nothing.
+    # 25 s at 1,000,000 users. Afterwards (search_index.catch_up) it costs the import nothing.
     op.execute("CREATE TABLE users_search_backlog (first_id INTEGER NOT NULL)")
     _drop_triggers()
     _triggers(indexed_only=True)
