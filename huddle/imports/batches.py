@@ -321,8 +321,9 @@ def plan_batch(batch: CheckedBatch, setting: Setting) -> BatchWrites:
 
 
 def _as_candidates(rows: list[CheckedRow], *, cells: bool) -> list[tuple]:
-    """(line, values, levels, cells as JSON) of each row: nearly every row of the file crosses
-    the pipe this way, and a tuple of plain values costs far less to send than ``as_tuples``.
+    """(line, values, levels, cells as JSON) of each row: planned in the helper, nearly every
+    row of the file crosses the pipe this way, and a tuple of plain values costs far less to
+    send than ``as_tuples``.
     Without ``cells`` (an import's outcome keeps none of a row it does not skip) "{}"."""
     if cells:
         return [(r.line, tuple(r.user.values()), r.levels, r.cells_as_json()) for r in rows]
@@ -395,7 +396,8 @@ def settle_repeated(
 
 
 def planned_batches(table: CsvTable, setting: Setting) -> Iterator[BatchWrites]:
-    """The writes of every batch of ``table``, planned in a helper process for a large file."""
+    """The writes of every batch of ``table``. A large file is checked in a helper process,
+    which plans the batches too but for a preview on SQLite (see the top of this module)."""
     # A row takes 50 bytes or more in a CSV file, far fewer in a (zipped) workbook.
     expected_rows = table.size // (50 if table.kind == "csv" else 5)
     checker, levels = BatchChecker(setting, expected_rows), known_levels()
